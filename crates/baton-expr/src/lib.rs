@@ -1,0 +1,1 @@
+//! Expressions for Baton (helper-owned; contract in ARCHITECTURE.md).

@@ -1,0 +1,1 @@
+//! Cross-task checks on the model (helper-owned).
