@@ -1,1 +1,46 @@
-//! baton-core
+//! Baton's pure decider.
+//!
+//! [`decide`]`(definition, state, event, now) -> Decision { state, effects, transitions, outcome }`
+//! is the whole workflow state machine. It does no I/O, never reads the clock (time is
+//! the `now` argument) and uses no randomness (task ids come from a counter in the
+//! state, retry jitter from a hash of the task id). Because of that, the same events
+//! with the same timestamps always give the same state: replaying a workflow's history
+//! ([`replay`]) reproduces its stored snapshot, which is how the audit trail is checked.
+//!
+//! The runtime owns everything else: it stores each decision in one transaction and
+//! carries out the [`Effect`]s (queues, timers, child workflows).
+
+mod backoff;
+mod decide;
+mod dynamic;
+mod eval;
+mod event;
+mod fail;
+mod flow;
+mod input;
+mod scope;
+mod start;
+mod state;
+mod walk;
+
+pub use backoff::retry_delay_ms;
+pub use decide::{Decision, Outcome, decide};
+pub use event::{Effect, Event, Principal, QueuedTask, StartRequest, TaskResultStatus, Timer, TimerKind, Transition};
+pub use fail::inline_failure_def;
+pub use input::apply_defaults;
+pub use state::{ControlState, ParentLink, TaskInstance, TaskStatus, Timestamp, WorkflowState, WorkflowStatus};
+
+use baton_model::WorkflowDef;
+
+/// Replays a history from a fresh state: the state it yields must equal the stored one.
+pub fn replay<'a>(
+    definition: &WorkflowDef,
+    workflow_id: &str,
+    events: impl IntoIterator<Item = (&'a Event, Timestamp)>,
+) -> WorkflowState {
+    let mut state = WorkflowState::new(workflow_id, definition.name.clone(), definition.version);
+    for (event, at) in events {
+        state = decide(definition, state, event, at).state;
+    }
+    state
+}

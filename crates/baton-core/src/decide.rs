@@ -1,0 +1,505 @@
+//! The entry point: one event in, the next state and its effects out.
+
+use crate::event::{Effect, Event, TaskResultStatus, Timer, TimerKind, Transition};
+use crate::state::{TaskInstance, TaskStatus, Timestamp, WorkflowState, WorkflowStatus};
+use baton_model::{Role, TaskKind, TaskTimeoutPolicy, WorkflowDef, WorkflowTimeoutPolicy};
+use serde_json::Value;
+
+/// What the decider made of an event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The event changed the workflow (or asked for effects): record it.
+    Applied,
+    /// The event changes nothing (a duplicate or late result, a stale timer). Applying it
+    /// again is harmless; callers need not record it.
+    Ignored(String),
+    /// The event is not allowed now (wrong state, insufficient authority, unknown task).
+    /// Nothing changed; callers report the reason to whoever sent it.
+    Rejected(String),
+}
+
+/// The result of [`decide`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// The next state.
+    pub state: WorkflowState,
+    /// What the runtime must do, in order.
+    pub effects: Vec<Effect>,
+    /// Task status changes, for progress displays.
+    pub transitions: Vec<Transition>,
+    /// Whether the event applied.
+    pub outcome: Outcome,
+}
+
+/// The pure decider: no I/O, no clock (time is `now`), no randomness.
+///
+/// `definition` must have passed validation (see `baton_model::validate`); tasks that
+/// run on workers should carry their effective task definition (`Task::task_def`),
+/// otherwise Conductor's defaults apply.
+pub fn decide(definition: &WorkflowDef, state: WorkflowState, event: &Event, now: Timestamp) -> Decision {
+    let mut d = Decider::new(definition, state, now);
+    let outcome = d.handle(event);
+    if outcome == Outcome::Applied {
+        d.st.updated_at = now;
+    }
+    Decision { state: d.st, effects: d.effects, transitions: d.transitions, outcome }
+}
+
+/// Working memory of one `decide` call.
+pub(crate) struct Decider<'d> {
+    pub def: &'d WorkflowDef,
+    pub st: WorkflowState,
+    pub now: Timestamp,
+    pub effects: Vec<Effect>,
+    pub transitions: Vec<Transition>,
+    /// Set whenever a pass over the definition created or changed something.
+    pub changed: bool,
+}
+
+impl<'d> Decider<'d> {
+    fn new(def: &'d WorkflowDef, mut st: WorkflowState, now: Timestamp) -> Self {
+        st.reindex();
+        Decider { def, st, now, effects: Vec::new(), transitions: Vec::new(), changed: false }
+    }
+
+    fn handle(&mut self, event: &Event) -> Outcome {
+        match event {
+            Event::WorkflowStarted { input, correlation_id, parent } => {
+                self.on_started(input, correlation_id.clone(), parent.clone())
+            }
+            Event::TaskStarted { task_id, worker_id } => self.on_task_started(task_id, worker_id.clone()),
+            Event::TaskUpdated { task_id, status, output, reason, callback_after_ms, worker_id } => self
+                .on_task_updated(task_id, *status, output, reason.clone(), *callback_after_ms, worker_id.clone()),
+            Event::TimerFired { timer } => self.on_timer(timer),
+            Event::HumanDecision { task_id, approved, by, comment } => {
+                self.on_human_decision(task_id, *approved, by, comment.as_deref())
+            }
+            Event::ChildWorkflowEnded { task_id, child_id, status, output, reason } => {
+                self.on_child_ended(task_id, child_id, *status, output, reason.as_deref())
+            }
+            Event::Paused { .. } => match self.st.status {
+                WorkflowStatus::Running => {
+                    self.st.status = WorkflowStatus::Paused;
+                    Outcome::Applied
+                }
+                s => Outcome::Rejected(format!("only a RUNNING workflow can be paused; this one is {}", s.as_str())),
+            },
+            Event::Resumed { .. } => match self.st.status {
+                WorkflowStatus::Paused => {
+                    self.st.status = WorkflowStatus::Running;
+                    self.advance();
+                    Outcome::Applied
+                }
+                s => Outcome::Rejected(format!("only a PAUSED workflow can be resumed; this one is {}", s.as_str())),
+            },
+            Event::Terminated { reason, by } => {
+                if self.st.status.is_terminal() || self.st.status == WorkflowStatus::Pending {
+                    return Outcome::Rejected(format!(
+                        "the workflow is {}; only a running or paused workflow can be terminated",
+                        self.st.status.as_str()
+                    ));
+                }
+                self.end_workflow(WorkflowStatus::Terminated, Some(format!("terminated by {}: {reason}", by.name)));
+                Outcome::Applied
+            }
+            Event::Retried { .. } => self.on_retried(),
+            Event::TaskSkipped { ref_name, by } => self.on_task_skipped(ref_name, &by.name),
+        }
+    }
+
+    fn on_started(
+        &mut self,
+        input: &Value,
+        correlation_id: Option<String>,
+        parent: Option<crate::state::ParentLink>,
+    ) -> Outcome {
+        if self.st.status != WorkflowStatus::Pending {
+            return Outcome::Ignored("the workflow has already started".to_string());
+        }
+        let input = match crate::input::apply_defaults(self.def, input) {
+            Ok(v) => v,
+            Err(msg) => return Outcome::Rejected(msg),
+        };
+        self.st.input = input;
+        self.st.correlation_id = correlation_id;
+        self.st.parent = parent;
+        self.st.variables = self.def.variables.clone();
+        self.st.status = WorkflowStatus::Running;
+        self.st.created_at = self.now;
+        if self.def.timeout_ms > 0 {
+            self.effects.push(Effect::StartTimer(Timer {
+                kind: TimerKind::WorkflowTimeout,
+                task_id: None,
+                fire_at: self.now.saturating_add(self.def.timeout_ms),
+            }));
+        }
+        self.advance();
+        Outcome::Applied
+    }
+
+    fn on_task_started(&mut self, task_id: &str, worker_id: Option<String>) -> Outcome {
+        let Some(idx) = self.st.task_index(task_id) else {
+            return Outcome::Rejected(format!("no task `{task_id}` in workflow {}", self.st.workflow_id));
+        };
+        let t = &self.st.tasks[idx];
+        if t.status.is_terminal() {
+            return Outcome::Ignored(format!("task {task_id} is already {}", t.status.as_str()));
+        }
+        if self.st.status.is_terminal() {
+            return Outcome::Ignored(format!("the workflow is {}", self.st.status.as_str()));
+        }
+        let first_start = t.status == TaskStatus::Scheduled;
+        let td = self.task_def_of(idx);
+        self.st.tasks[idx].worker_id = worker_id;
+        self.st.tasks[idx].updated_at = Some(self.now);
+        if first_start {
+            self.st.tasks[idx].started_at = Some(self.now);
+            self.set_status(idx, TaskStatus::InProgress, None);
+            if td.timeout_ms > 0 {
+                self.timer(TimerKind::TaskTimeout, idx, self.now.saturating_add(td.timeout_ms));
+            }
+        }
+        if td.response_timeout_ms > 0 {
+            self.timer(TimerKind::ResponseTimeout, idx, self.now.saturating_add(td.response_timeout_ms));
+        }
+        Outcome::Applied
+    }
+
+    fn on_task_updated(
+        &mut self,
+        task_id: &str,
+        status: TaskResultStatus,
+        output: &Value,
+        reason: Option<String>,
+        callback_after_ms: Option<u64>,
+        worker_id: Option<String>,
+    ) -> Outcome {
+        let Some(idx) = self.st.task_index(task_id) else {
+            return Outcome::Rejected(format!("no task `{task_id}` in workflow {}", self.st.workflow_id));
+        };
+        let t = &self.st.tasks[idx];
+        if t.status.is_terminal() {
+            return Outcome::Ignored(format!("task {task_id} is already {}", t.status.as_str()));
+        }
+        if self.st.status.is_terminal() {
+            return Outcome::Ignored(format!("the workflow is {}", self.st.status.as_str()));
+        }
+        let updatable = self.def_task_kind(idx).is_none_or(|k| {
+            k.is_worker_task() || matches!(k, TaskKind::Wait | TaskKind::Human(_) | TaskKind::SubWorkflow(_))
+        });
+        if !updatable {
+            return Outcome::Rejected(format!(
+                "task {task_id} is a {} task, which the engine completes itself",
+                t.task_type
+            ));
+        }
+        if worker_id.is_some() {
+            self.st.tasks[idx].worker_id = worker_id;
+        }
+        if !(output.is_null() || output.as_object().is_some_and(|o| o.is_empty()) && status == TaskResultStatus::InProgress) {
+            self.st.tasks[idx].output = output.clone();
+        }
+        self.st.tasks[idx].updated_at = Some(self.now);
+        match status {
+            TaskResultStatus::InProgress => {
+                if self.st.tasks[idx].status == TaskStatus::Scheduled {
+                    self.st.tasks[idx].started_at = Some(self.now);
+                    self.set_status(idx, TaskStatus::InProgress, None);
+                }
+                let td = self.task_def_of(idx);
+                if td.response_timeout_ms > 0 {
+                    self.timer(TimerKind::ResponseTimeout, idx, self.now.saturating_add(td.response_timeout_ms));
+                }
+                if let Some(after) = callback_after_ms
+                    && let Some(q) = self.queued(idx, self.now.saturating_add(after))
+                {
+                    self.effects.push(Effect::Enqueue(q));
+                }
+            }
+            TaskResultStatus::Completed => {
+                if self.st.tasks[idx].started_at.is_none() {
+                    self.st.tasks[idx].started_at = Some(self.now);
+                }
+                self.set_status(idx, TaskStatus::Completed, None);
+                self.advance();
+            }
+            TaskResultStatus::Failed => {
+                self.fail_task(idx, TaskStatus::Failed, reason.unwrap_or_else(|| "failed".to_string()), false);
+                self.advance();
+            }
+            TaskResultStatus::FailedWithTerminalError => {
+                self.fail_task(
+                    idx,
+                    TaskStatus::FailedWithTerminalError,
+                    reason.unwrap_or_else(|| "failed with a terminal error".to_string()),
+                    false,
+                );
+                self.advance();
+            }
+        }
+        Outcome::Applied
+    }
+
+    fn on_timer(&mut self, timer: &Timer) -> Outcome {
+        if timer.kind == TimerKind::WorkflowTimeout {
+            if !matches!(self.st.status, WorkflowStatus::Running | WorkflowStatus::Paused) {
+                return Outcome::Ignored("the workflow has ended".to_string());
+            }
+            if self.st.created_at.saturating_add(self.def.timeout_ms) > self.now {
+                return Outcome::Ignored("the workflow timeout is not due".to_string());
+            }
+            let msg = format!("workflow exceeded its timeout of {} ms", self.def.timeout_ms);
+            match self.def.timeout_policy {
+                WorkflowTimeoutPolicy::TimeOutWf => self.end_workflow(WorkflowStatus::TimedOut, Some(msg)),
+                WorkflowTimeoutPolicy::AlertOnly => self.effects.push(Effect::Alert { message: msg }),
+            }
+            return Outcome::Applied;
+        }
+        let Some(idx) = timer.task_id.as_deref().and_then(|id| self.st.task_index(id)) else {
+            return Outcome::Ignored("the timer's task is unknown".to_string());
+        };
+        let t = &self.st.tasks[idx];
+        if t.status.is_terminal() || self.st.status.is_terminal() {
+            return Outcome::Ignored("the timer's task has ended".to_string());
+        }
+        let td = self.task_def_of(idx);
+        match timer.kind {
+            TimerKind::Wait => {
+                if t.status != TaskStatus::InProgress || t.task_type != "WAIT" {
+                    return Outcome::Ignored("not a waiting WAIT task".to_string());
+                }
+                self.set_status(idx, TaskStatus::Completed, None);
+            }
+            TimerKind::TaskTimeout => {
+                let since = t.started_at.unwrap_or(t.scheduled_at);
+                if td.timeout_ms == 0 || since.saturating_add(td.timeout_ms) > self.now {
+                    return Outcome::Ignored("the task timeout is not due".to_string());
+                }
+                let msg = format!("task exceeded its timeout of {} ms", td.timeout_ms);
+                match td.timeout_policy {
+                    TaskTimeoutPolicy::AlertOnly => {
+                        self.effects.push(Effect::Alert { message: format!("{}: {msg}", t.ref_name) });
+                        return Outcome::Applied;
+                    }
+                    TaskTimeoutPolicy::Retry => self.fail_task(idx, TaskStatus::TimedOut, msg, false),
+                    TaskTimeoutPolicy::TimeOutWf => self.fail_task(idx, TaskStatus::TimedOut, msg, true),
+                }
+            }
+            TimerKind::ResponseTimeout => {
+                if t.status != TaskStatus::InProgress || td.response_timeout_ms == 0 {
+                    return Outcome::Ignored("the task is not running".to_string());
+                }
+                let due = t.updated_at.unwrap_or(t.scheduled_at).saturating_add(td.response_timeout_ms);
+                if due > self.now {
+                    // A progress report moved the deadline: wait for the new one.
+                    self.timer(TimerKind::ResponseTimeout, idx, due);
+                    return Outcome::Applied;
+                }
+                let msg = format!("no response from the worker within {} ms", td.response_timeout_ms);
+                let wf = td.timeout_policy == TaskTimeoutPolicy::TimeOutWf && t.attempt >= td.retry_count;
+                self.fail_task(idx, TaskStatus::TimedOut, msg, wf);
+            }
+            TimerKind::PollTimeout => {
+                if t.status != TaskStatus::Scheduled || td.poll_timeout_ms == 0 {
+                    return Outcome::Ignored("the task was picked up".to_string());
+                }
+                if t.scheduled_at.saturating_add(td.poll_timeout_ms) > self.now {
+                    return Outcome::Ignored("the poll timeout is not due".to_string());
+                }
+                let msg = format!("no worker picked the task up within {} ms", td.poll_timeout_ms);
+                self.fail_task(idx, TaskStatus::TimedOut, msg, false);
+            }
+            TimerKind::WorkflowTimeout => return Outcome::Ignored("handled above".to_string()),
+        }
+        self.advance();
+        Outcome::Applied
+    }
+
+    fn on_human_decision(
+        &mut self,
+        task_id: &str,
+        approved: bool,
+        by: &crate::event::Principal,
+        comment: Option<&str>,
+    ) -> Outcome {
+        let Some(idx) = self.st.task_index(task_id) else {
+            return Outcome::Rejected(format!("no task `{task_id}` in workflow {}", self.st.workflow_id));
+        };
+        let t = &self.st.tasks[idx];
+        if t.task_type != "HUMAN" {
+            return Outcome::Rejected(format!("task {task_id} is a {} task, not HUMAN", t.task_type));
+        }
+        if t.status.is_terminal() {
+            return Outcome::Ignored(format!("task {task_id} is already {}", t.status.as_str()));
+        }
+        if self.st.status.is_terminal() {
+            return Outcome::Ignored(format!("the workflow is {}", self.st.status.as_str()));
+        }
+        let required = self.def.find(&t.def_ref).and_then(|d| d.role).unwrap_or(Role::L0);
+        if by.role > required {
+            return Outcome::Rejected(format!(
+                "{} has role {:?}; deciding task {} needs {:?} or higher",
+                by.name, by.role, t.ref_name, required
+            ));
+        }
+        let mut out = serde_json::Map::new();
+        out.insert("approved".into(), Value::Bool(approved));
+        out.insert("by".into(), Value::String(by.name.clone()));
+        if let Some(c) = comment {
+            out.insert("comment".into(), Value::String(c.to_string()));
+        }
+        self.st.tasks[idx].output = Value::Object(out);
+        if approved {
+            self.set_status(idx, TaskStatus::Completed, None);
+        } else {
+            let why = match comment {
+                Some(c) => format!("rejected by {}: {c}", by.name),
+                None => format!("rejected by {}", by.name),
+            };
+            self.fail_task(idx, TaskStatus::FailedWithTerminalError, why, false);
+        }
+        self.advance();
+        Outcome::Applied
+    }
+
+    fn on_child_ended(
+        &mut self,
+        task_id: &str,
+        child_id: &str,
+        status: WorkflowStatus,
+        output: &Value,
+        reason: Option<&str>,
+    ) -> Outcome {
+        let Some(idx) = self.st.task_index(task_id) else {
+            return Outcome::Rejected(format!("no task `{task_id}` in workflow {}", self.st.workflow_id));
+        };
+        let t = &self.st.tasks[idx];
+        if t.control.child_id.as_deref() != Some(child_id) {
+            return Outcome::Ignored(format!("task {task_id} did not start workflow {child_id}"));
+        }
+        if t.status.is_terminal() || self.st.status.is_terminal() {
+            return Outcome::Ignored(format!("task {task_id} is already {}", t.status.as_str()));
+        }
+        let mut out = output.as_object().cloned().unwrap_or_default();
+        out.insert("subWorkflowId".into(), Value::String(child_id.to_string()));
+        self.st.tasks[idx].output = Value::Object(out);
+        match status {
+            WorkflowStatus::Completed => self.set_status(idx, TaskStatus::Completed, None),
+            s if s.is_terminal() => {
+                let why = format!(
+                    "sub-workflow {child_id} ended {}{}",
+                    s.as_str(),
+                    reason.map(|r| format!(": {r}")).unwrap_or_default()
+                );
+                self.fail_task(idx, TaskStatus::Failed, why, false);
+            }
+            s => return Outcome::Rejected(format!("a child cannot end with status {}", s.as_str())),
+        }
+        self.advance();
+        Outcome::Applied
+    }
+
+    fn on_retried(&mut self) -> Outcome {
+        if !matches!(
+            self.st.status,
+            WorkflowStatus::Failed | WorkflowStatus::TimedOut | WorkflowStatus::Terminated
+        ) {
+            return Outcome::Rejected(format!(
+                "only a FAILED, TIMED_OUT or TERMINATED workflow can be retried; this one is {}",
+                self.st.status.as_str()
+            ));
+        }
+        let to_retry: Vec<usize> = (0..self.st.tasks.len())
+            .filter(|&i| {
+                let t = &self.st.tasks[i];
+                !t.retried
+                    && matches!(
+                        t.status,
+                        TaskStatus::Failed | TaskStatus::FailedWithTerminalError | TaskStatus::TimedOut | TaskStatus::Canceled
+                    )
+                    && self.st.latest_index(&t.ref_name) == Some(i)
+            })
+            .collect();
+        self.st.status = WorkflowStatus::Running;
+        self.st.reason = None;
+        self.st.failed_task_ref = None;
+        self.st.ended_at = None;
+        for idx in to_retry {
+            self.retry_task(idx, self.now);
+        }
+        self.advance();
+        Outcome::Applied
+    }
+
+    fn on_task_skipped(&mut self, ref_name: &str, by: &str) -> Outcome {
+        let Some(idx) = self.st.latest_index(ref_name) else {
+            return Outcome::Rejected(format!("task `{ref_name}` has not been scheduled; only a scheduled or running task can be skipped"));
+        };
+        if self.st.tasks[idx].status.is_terminal() {
+            return Outcome::Rejected(format!(
+                "task `{ref_name}` is already {}",
+                self.st.tasks[idx].status.as_str()
+            ));
+        }
+        if !matches!(self.st.status, WorkflowStatus::Running | WorkflowStatus::Paused) {
+            return Outcome::Rejected(format!("the workflow is {}", self.st.status.as_str()));
+        }
+        self.effects.push(Effect::Dequeue { task_id: self.st.tasks[idx].task_id.clone() });
+        self.set_status(idx, TaskStatus::Skipped, Some(format!("skipped by {by}")));
+        self.advance();
+        Outcome::Applied
+    }
+
+    // ---- helpers shared by the other modules ----
+
+    /// Changes a task's status, recording the transition.
+    pub(crate) fn set_status(&mut self, idx: usize, to: TaskStatus, reason: Option<String>) {
+        let now = self.now;
+        let t = &mut self.st.tasks[idx];
+        let from = t.status;
+        t.status = to;
+        if reason.is_some() {
+            t.reason = reason;
+        }
+        if to.is_terminal() {
+            t.ended_at = Some(now);
+        }
+        self.changed = true;
+        self.transitions.push(Transition {
+            task_id: t.task_id.clone(),
+            ref_name: t.ref_name.clone(),
+            from: Some(from),
+            to,
+        });
+    }
+
+    /// Arms a timer for a task.
+    pub(crate) fn timer(&mut self, kind: TimerKind, idx: usize, fire_at: Timestamp) {
+        self.effects.push(Effect::StartTimer(Timer {
+            kind,
+            task_id: Some(self.st.tasks[idx].task_id.clone()),
+            fire_at,
+        }));
+    }
+
+    /// Pushes a new attempt and records its creation.
+    pub(crate) fn push_instance(&mut self, inst: TaskInstance) -> usize {
+        self.transitions.push(Transition {
+            task_id: inst.task_id.clone(),
+            ref_name: inst.ref_name.clone(),
+            from: None,
+            to: inst.status,
+        });
+        self.st.tasks.push(inst);
+        self.st.reindex();
+        self.changed = true;
+        self.st.tasks.len() - 1
+    }
+
+    /// A fresh, deterministic task id.
+    pub(crate) fn next_task_id(&mut self) -> String {
+        let seq = self.st.tasks.len();
+        self.st.next_seq = self.st.next_seq.max(seq as u64 + 1);
+        format!("{}-t{seq}", self.st.workflow_id)
+    }
+}

@@ -1,0 +1,280 @@
+//! What can happen to a workflow (events in) and what the decider asks for (effects out).
+
+use crate::state::{ParentLink, TaskStatus, Timestamp, WorkflowStatus};
+use baton_model::{Role, WorkflowDef};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Who caused an event: a person, a token, a worker or the engine itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    /// Name as shown in the audit trail.
+    pub name: String,
+    /// Authority (L0 commander … L3 worker).
+    pub role: Role,
+}
+
+impl Principal {
+    /// The engine acting on its own (timers, runners): full authority.
+    pub fn system() -> Self {
+        Principal { name: "baton".to_string(), role: Role::L0 }
+    }
+}
+
+/// Something that happened to a workflow. Every event is appended to the history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// The workflow starts with this input.
+    WorkflowStarted {
+        /// Input as given by the caller (defaults are applied by the decider).
+        input: Value,
+        /// Caller's correlation id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        correlation_id: Option<String>,
+        /// Set when started by a parent's SUB_WORKFLOW task.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        parent: Option<ParentLink>,
+    },
+    /// A worker picked the task up (poll).
+    TaskStarted {
+        /// The attempt.
+        task_id: String,
+        /// The worker's id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        worker_id: Option<String>,
+    },
+    /// A worker (or an API call) reports on a task: Conductor's `TaskResult`.
+    TaskUpdated {
+        /// The attempt.
+        task_id: String,
+        /// New status: IN_PROGRESS (progress / callback), COMPLETED, FAILED,
+        /// FAILED_WITH_TERMINAL_ERROR.
+        status: TaskResultStatus,
+        /// Output data (replaces the previous output).
+        #[serde(default)]
+        output: Value,
+        /// Why it failed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        /// With IN_PROGRESS: hand the task out again after this delay.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        callback_after_ms: Option<u64>,
+        /// The worker's id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        worker_id: Option<String>,
+    },
+    /// A timer the decider asked for is due.
+    TimerFired {
+        /// The timer.
+        timer: Timer,
+    },
+    /// A person approved or rejected a HUMAN task.
+    HumanDecision {
+        /// The HUMAN task attempt.
+        task_id: String,
+        /// Approve (true) or reject (false).
+        approved: bool,
+        /// Who decided.
+        by: Principal,
+        /// Their comment.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
+    /// A child workflow (SUB_WORKFLOW) ended.
+    ChildWorkflowEnded {
+        /// The parent's SUB_WORKFLOW attempt.
+        task_id: String,
+        /// The child's id.
+        child_id: String,
+        /// The child's final status.
+        status: WorkflowStatus,
+        /// The child's output.
+        #[serde(default)]
+        output: Value,
+        /// Why it did not complete.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Operator: stop scheduling new tasks.
+    Paused {
+        /// Who.
+        by: Principal,
+    },
+    /// Operator: continue a paused workflow.
+    Resumed {
+        /// Who.
+        by: Principal,
+    },
+    /// Operator: end the workflow now.
+    Terminated {
+        /// Why.
+        reason: String,
+        /// Who.
+        by: Principal,
+    },
+    /// Operator: retry the failed task(s) of a FAILED / TIMED_OUT workflow.
+    Retried {
+        /// Who.
+        by: Principal,
+    },
+    /// Operator: skip a task that has not finished; its successors run.
+    TaskSkipped {
+        /// Reference name (with suffix) of the task.
+        ref_name: String,
+        /// Who.
+        by: Principal,
+    },
+}
+
+/// Status a worker may report (Conductor's `TaskResult.Status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TaskResultStatus {
+    /// Still working (progress or heartbeat).
+    InProgress,
+    /// Done.
+    Completed,
+    /// Failed; retry per the task definition.
+    Failed,
+    /// Failed; do not retry.
+    FailedWithTerminalError,
+}
+
+/// What a timer is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimerKind {
+    /// WAIT task's duration / until.
+    Wait,
+    /// Task attempt exceeded `timeoutSeconds` (also HUMAN / native `timeout`).
+    TaskTimeout,
+    /// Running attempt gave no update within `responseTimeoutSeconds`.
+    ResponseTimeout,
+    /// Scheduled attempt not picked up within `pollTimeoutSeconds`.
+    PollTimeout,
+    /// The workflow's own timeout.
+    WorkflowTimeout,
+}
+
+/// A durable timer. Stale timers (their task moved on) are ignored when they fire, so
+/// they never need cancelling.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Timer {
+    /// What the timer is for.
+    pub kind: TimerKind,
+    /// The task attempt it concerns (`None` for the workflow timeout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<String>,
+    /// When it is due.
+    pub fire_at: Timestamp,
+}
+
+impl Timer {
+    /// Stable id: one live timer per (kind, task); re-arming replaces it.
+    pub fn id(&self) -> String {
+        let kind = match self.kind {
+            TimerKind::Wait => "wait",
+            TimerKind::TaskTimeout => "timeout",
+            TimerKind::ResponseTimeout => "response",
+            TimerKind::PollTimeout => "poll",
+            TimerKind::WorkflowTimeout => "workflow",
+        };
+        match &self.task_id {
+            Some(t) => format!("{kind}:{t}"),
+            None => kind.to_string(),
+        }
+    }
+}
+
+/// A worker task put on a queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueuedTask {
+    /// The attempt.
+    pub task_id: String,
+    /// Queue name: the task name for SIMPLE tasks, the type for system tasks.
+    pub queue: String,
+    /// Conductor task type.
+    pub task_type: String,
+    /// Reference name (with suffix).
+    pub ref_name: String,
+    /// Resolved input.
+    pub input: Value,
+    /// Attempt number (0 = first).
+    pub attempt: u32,
+    /// Not handed out before this time (start delay, retry backoff, callback).
+    pub visible_at: Timestamp,
+    /// A worker holding it must report within this time, else it is retried (0 = none).
+    pub response_timeout_ms: u64,
+}
+
+/// Request to start another workflow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StartRequest {
+    /// Id for the new workflow (deterministic, so a replayed effect is idempotent).
+    pub workflow_id: String,
+    /// Name of a registered definition (ignored when `definition` is given).
+    pub name: String,
+    /// Version; `None` = latest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
+    /// Inline definition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition: Option<Box<WorkflowDef>>,
+    /// Input.
+    pub input: Value,
+    /// Correlation id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+    /// Parent link for SUB_WORKFLOW (its end is reported back); `None` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ParentLink>,
+}
+
+/// What the decider asks the runtime to do. Effects are applied in the same transaction
+/// as the state change that produced them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "effect", rename_all = "snake_case")]
+pub enum Effect {
+    /// Put a worker task on its queue (or back on it, for a callback).
+    Enqueue(QueuedTask),
+    /// Take a task off its queue / stop it if a worker holds it.
+    Dequeue {
+        /// The attempt.
+        task_id: String,
+    },
+    /// Arm (or re-arm) a timer.
+    StartTimer(Timer),
+    /// Start another workflow (sub-workflow, START_WORKFLOW, failure workflow).
+    StartWorkflow(StartRequest),
+    /// Terminate another workflow (a running child of a workflow that ended).
+    TerminateWorkflow {
+        /// The child.
+        workflow_id: String,
+        /// Why.
+        reason: String,
+    },
+    /// The workflow ended (the runtime reports it to a parent, metrics, log files).
+    WorkflowEnded {
+        /// Final status.
+        status: WorkflowStatus,
+    },
+    /// Something an operator should know (ALERT_ONLY timeouts).
+    Alert {
+        /// What happened.
+        message: String,
+    },
+}
+
+/// A task status change, for progress displays and event streams.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transition {
+    /// The attempt.
+    pub task_id: String,
+    /// Its ref name (with suffix).
+    pub ref_name: String,
+    /// Previous status (`None` when the attempt was just created).
+    pub from: Option<TaskStatus>,
+    /// New status.
+    pub to: TaskStatus,
+}

@@ -1,0 +1,171 @@
+//! DO_WHILE loops, dynamic forks and joins.
+
+use crate::decide::Decider;
+use crate::state::TaskStatus;
+use crate::walk::Progress;
+use baton_model::{DoWhileSpec, DynamicForkSpec, Task, TaskKind};
+use serde_json::{Map, Value};
+
+/// Upper bound on iterations of a loop without `max_iterations`, so that a condition
+/// that never turns false fails the run instead of running forever.
+const DEFAULT_MAX_ITERATIONS: u32 = 100_000;
+
+impl Decider<'_> {
+    pub(crate) fn start_loop(&mut self, idx: usize, spec: &DoWhileSpec) {
+        if let Some(param) = &spec.items_param {
+            match self.st.tasks[idx].input.get(param) {
+                Some(Value::Array(items)) if items.is_empty() => {
+                    self.complete_now(idx, serde_json::json!({ "iteration": 0 }));
+                    return;
+                }
+                Some(Value::Array(_)) => {}
+                other => {
+                    let got = other.map_or("nothing".to_string(), |v| v.to_string());
+                    let why = format!("DO_WHILE: input `{param}` must be a list to loop over, got {got}");
+                    self.fail_task(idx, TaskStatus::FailedWithTerminalError, why, false);
+                    return;
+                }
+            }
+        }
+        self.st.tasks[idx].started_at = Some(self.now);
+        self.set_status(idx, TaskStatus::InProgress, None);
+        self.begin_iteration(idx, spec, 1);
+    }
+
+    fn begin_iteration(&mut self, idx: usize, spec: &DoWhileSpec, n: u32) {
+        let item = spec.items_param.as_ref().and_then(|p| {
+            self.st.tasks[idx].input.get(p).and_then(|v| v.get(n.saturating_sub(1) as usize)).cloned()
+        });
+        let t = &mut self.st.tasks[idx];
+        t.control.iteration = n;
+        if !t.output.is_object() {
+            t.output = Value::Object(Map::new());
+        }
+        if let Value::Object(out) = &mut t.output {
+            out.insert("iteration".into(), Value::from(n));
+            if let Some(item) = item {
+                out.insert("item".into(), item);
+                out.insert("index".into(), Value::from(n - 1));
+            }
+        }
+        self.changed = true;
+    }
+
+    /// Walks the current iteration; when it is done, records it and decides whether to go on.
+    pub(crate) fn drive_loop(&mut self, idx: usize, spec: &DoWhileSpec, suffix: &str) {
+        let n = self.st.tasks[idx].control.iteration.max(1);
+        let body_suffix = format!("{suffix}__{n}");
+        let progress = if spec.body.is_empty() {
+            Progress::Done { branch_skipped: false }
+        } else {
+            self.walk_block(&spec.body, &body_suffix)
+        };
+        if !matches!(progress, Progress::Done { .. }) || self.st.tasks[idx].status != TaskStatus::InProgress {
+            return;
+        }
+        // Record this iteration's outputs under its number, as Conductor does.
+        let mut outputs = Map::new();
+        baton_model::walk_list(&spec.body, &mut |t: &Task| {
+            if let Some(i) = self.st.latest_index(&format!("{}{body_suffix}", t.ref_name)) {
+                outputs.insert(t.ref_name.clone(), self.st.tasks[i].output.clone());
+            }
+        });
+        if let Value::Object(out) = &mut self.st.tasks[idx].output {
+            out.insert(n.to_string(), Value::Object(outputs.clone()));
+        }
+        let again = match &spec.items_param {
+            Some(p) => {
+                let len = self.st.tasks[idx].input.get(p).and_then(Value::as_array).map_or(0, Vec::len);
+                Ok((n as usize) < len)
+            }
+            None => {
+                let mut scope = self.st.tasks[idx].input.as_object().cloned().unwrap_or_default();
+                scope.insert(self.st.tasks[idx].def_ref.clone(), self.st.tasks[idx].output.clone());
+                for (r, o) in outputs {
+                    scope.insert(r, o);
+                }
+                crate::eval::javascript(&spec.condition, &Value::Object(scope)).map(|v| baton_expr::js::truthy(&v))
+            }
+        };
+        match again {
+            Err(e) => {
+                let why = format!("DO_WHILE condition `{}`: {e}", spec.condition);
+                self.fail_task(idx, TaskStatus::FailedWithTerminalError, why, false);
+            }
+            Ok(false) => self.set_status(idx, TaskStatus::Completed, None),
+            Ok(true) => {
+                let max = spec.max_iterations.unwrap_or(DEFAULT_MAX_ITERATIONS);
+                if n >= max {
+                    let why = format!("DO_WHILE stopped after max_iterations = {max}");
+                    self.fail_task(idx, TaskStatus::FailedWithTerminalError, why, false);
+                } else {
+                    self.begin_iteration(idx, spec, n + 1);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn start_dynamic_fork(&mut self, idx: usize, spec: &DynamicForkSpec) {
+        let input = self.st.tasks[idx].input.clone();
+        match crate::dynamic::forked_tasks(spec, &input) {
+            Ok(tasks) => {
+                let clash = tasks.iter().find(|t| {
+                    self.def.find(&t.ref_name).is_some() || self.st.latest_of_def(&t.ref_name).is_some()
+                });
+                if let Some(t) = clash {
+                    let why = format!("FORK_JOIN_DYNAMIC: forked task ref `{}` is already used in this workflow", t.ref_name);
+                    self.fail_task(idx, TaskStatus::FailedWithTerminalError, why, false);
+                    return;
+                }
+                let refs: Vec<Value> = tasks.iter().map(|t| Value::String(t.ref_name.clone())).collect();
+                self.st.tasks[idx].control.forked = tasks;
+                self.complete_now(idx, serde_json::json!({ "forkedTasks": refs }));
+            }
+            Err(why) => self.fail_task(idx, TaskStatus::FailedWithTerminalError, why, false),
+        }
+    }
+
+    /// Completes a JOIN once every task it waits for is done.
+    pub(crate) fn drive_join(&mut self, tasks: &[Task], i: usize, join_on: &[String], idx: usize, suffix: &str) {
+        let mut waited: Vec<Task> = Vec::new();
+        if join_on.is_empty() {
+            // A JOIN after a dynamic fork waits for everything the fork started.
+            if let Some(prev) = i.checked_sub(1).and_then(|p| tasks.get(p))
+                && matches!(prev.kind, TaskKind::ForkJoinDynamic(_))
+                && let Some(pi) = self.instance_index(prev, suffix)
+            {
+                waited = self.st.tasks[pi].control.forked.clone();
+            }
+        } else {
+            for name in join_on {
+                if let Some(t) = find_in(tasks, name).or_else(|| self.def.find(name)) {
+                    waited.push(t.clone());
+                }
+            }
+        }
+        let mut out = Map::new();
+        for t in &waited {
+            match self.successor_progress(t, suffix) {
+                Progress::Done { .. } => {
+                    if let Some(ti) = self.instance_index(t, suffix) {
+                        out.insert(t.ref_name.clone(), self.st.tasks[ti].output.clone());
+                    }
+                }
+                _ => return,
+            }
+        }
+        self.st.tasks[idx].output = Value::Object(out);
+        self.set_status(idx, TaskStatus::Completed, None);
+    }
+}
+
+/// Finds a task by ref in a list or anywhere nested in it.
+fn find_in<'a>(tasks: &'a [Task], name: &str) -> Option<&'a Task> {
+    let mut found = None;
+    baton_model::walk_list(tasks, &mut |t| {
+        if found.is_none() && t.ref_name == name {
+            found = Some(t);
+        }
+    });
+    found
+}

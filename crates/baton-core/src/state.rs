@@ -1,0 +1,352 @@
+//! The durable state of one workflow instance: what the decider reads and returns.
+//!
+//! The state is a plain serializable value. Replaying a workflow's event history through
+//! [`crate::decide`] from [`WorkflowState::new`] reproduces it exactly; that replay is the
+//! audit trail's proof.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Milliseconds since the Unix epoch, as handed to the decider by its caller.
+pub type Timestamp = u64;
+
+/// Lifecycle of a workflow instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum WorkflowStatus {
+    /// Created, waiting for its `WorkflowStarted` event.
+    Pending,
+    /// Running.
+    Running,
+    /// Paused by an operator: results are recorded, nothing new is scheduled.
+    Paused,
+    /// Ended successfully.
+    Completed,
+    /// Ended because a task failed (or a TERMINATE task said FAILED).
+    Failed,
+    /// Ended because the workflow or a TIME_OUT_WF task timed out.
+    TimedOut,
+    /// Ended by an operator or a TERMINATE task.
+    Terminated,
+}
+
+impl WorkflowStatus {
+    /// Whether the workflow has ended.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Completed | Self::Failed | Self::TimedOut | Self::Terminated)
+    }
+
+    /// Conductor's name for the status.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Running => "RUNNING",
+            Self::Paused => "PAUSED",
+            Self::Completed => "COMPLETED",
+            Self::Failed => "FAILED",
+            Self::TimedOut => "TIMED_OUT",
+            Self::Terminated => "TERMINATED",
+        }
+    }
+}
+
+/// Lifecycle of one task attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TaskStatus {
+    /// Waiting in a queue (or for its start delay).
+    Scheduled,
+    /// Picked up by a worker, or waiting (WAIT, HUMAN, JOIN, DO_WHILE, SUB_WORKFLOW).
+    InProgress,
+    /// Finished successfully.
+    Completed,
+    /// An optional task that failed: the workflow goes on.
+    CompletedWithErrors,
+    /// Failed; may be retried.
+    Failed,
+    /// Failed; must not be retried.
+    FailedWithTerminalError,
+    /// Exceeded a timeout.
+    TimedOut,
+    /// Stopped because the workflow ended or moved on.
+    Canceled,
+    /// Not run: its branch was not taken, its condition was false, or an operator skipped it.
+    Skipped,
+}
+
+impl TaskStatus {
+    /// Whether the attempt has ended.
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, Self::Scheduled | Self::InProgress)
+    }
+
+    /// Whether the attempt ended in a way that lets its successors run.
+    pub fn is_successful(self) -> bool {
+        matches!(self, Self::Completed | Self::CompletedWithErrors | Self::Skipped)
+    }
+
+    /// Conductor's name for the status.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Scheduled => "SCHEDULED",
+            Self::InProgress => "IN_PROGRESS",
+            Self::Completed => "COMPLETED",
+            Self::CompletedWithErrors => "COMPLETED_WITH_ERRORS",
+            Self::Failed => "FAILED",
+            Self::FailedWithTerminalError => "FAILED_WITH_TERMINAL_ERROR",
+            Self::TimedOut => "TIMED_OUT",
+            Self::Canceled => "CANCELED",
+            Self::Skipped => "SKIPPED",
+        }
+    }
+}
+
+/// A workflow that started this one as a SUB_WORKFLOW.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentLink {
+    /// The parent workflow.
+    pub workflow_id: String,
+    /// The parent's SUB_WORKFLOW task attempt.
+    pub task_id: String,
+}
+
+/// One attempt of one task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskInstance {
+    /// Unique id of this attempt (`<workflow id>-t<seq>`; each retry gets a new one).
+    pub task_id: String,
+    /// Reference name, with `__N` for DO_WHILE iterations (Conductor's naming).
+    pub ref_name: String,
+    /// The reference name in the definition (without the iteration suffix).
+    pub def_ref: String,
+    /// Conductor task type (`SIMPLE`, `SWITCH`, ...).
+    pub task_type: String,
+    /// Queue name for worker tasks; the definition's task name otherwise.
+    pub name: String,
+    /// Current status.
+    pub status: TaskStatus,
+    /// 0 for the first attempt (Conductor's `retryCount`).
+    pub attempt: u32,
+    /// Iteration suffix of enclosing DO_WHILE loops (`""` outside loops, `"__2"` inside).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub suffix: String,
+    /// Resolved input.
+    pub input: Value,
+    /// Output (worker result, JOIN aggregate, DO_WHILE iterations, ...).
+    pub output: Value,
+    /// Why it failed, timed out, was canceled or skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Worker that holds or held the attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker_id: Option<String>,
+    /// When the attempt was created.
+    pub scheduled_at: Timestamp,
+    /// When it became IN_PROGRESS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<Timestamp>,
+    /// Last progress report (response-timeout clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<Timestamp>,
+    /// When it reached a terminal status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<Timestamp>,
+    /// A later attempt replaces this one.
+    #[serde(default)]
+    pub retried: bool,
+    /// SKIPPED because a DECISION did not take its branch: the skip spreads to tasks that
+    /// depend only on skipped tasks (a `when:` or operator skip does not spread).
+    #[serde(default)]
+    pub branch_skipped: bool,
+    /// What the control flow of this task decided (chosen case, loop iteration, forked
+    /// tasks, child workflow).
+    #[serde(default, skip_serializing_if = "ControlState::is_empty")]
+    pub control: ControlState,
+}
+
+/// Bookkeeping of control-flow tasks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ControlState {
+    /// SWITCH: the chosen case (`None` with `evaluated` = the default case).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<String>,
+    /// DO_WHILE: the current iteration (1-based).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub iteration: u32,
+    /// FORK_JOIN_DYNAMIC: the forked tasks, compiled from the input at run time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forked: Vec<baton_model::Task>,
+    /// SUB_WORKFLOW / START_WORKFLOW: the started workflow's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child_id: Option<String>,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
+}
+
+impl ControlState {
+    /// Whether nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.case.is_none() && self.iteration == 0 && self.forked.is_empty() && self.child_id.is_none()
+    }
+}
+
+/// The state of one workflow instance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkflowState {
+    /// Unique id.
+    pub workflow_id: String,
+    /// Definition name.
+    pub name: String,
+    /// Definition version.
+    pub version: u32,
+    /// Lifecycle status.
+    pub status: WorkflowStatus,
+    /// Input, with defaults applied.
+    pub input: Value,
+    /// Output, once completed.
+    pub output: Value,
+    /// Workflow variables (SET_VARIABLE).
+    pub variables: serde_json::Map<String, Value>,
+    /// Every task attempt, in creation order.
+    pub tasks: Vec<TaskInstance>,
+    /// Why the workflow failed, timed out or was terminated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Ref of the task whose failure ended the workflow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_task_ref: Option<String>,
+    /// Caller-supplied correlation id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+    /// The parent when this is a sub-workflow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ParentLink>,
+    /// When the workflow started.
+    pub created_at: Timestamp,
+    /// When the state last changed.
+    pub updated_at: Timestamp,
+    /// When the workflow ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<Timestamp>,
+    /// Counter behind task ids (deterministic, so replay gives the same ids).
+    pub next_seq: u64,
+    /// Latest attempt per ref name; derived from `tasks`, rebuilt after deserializing.
+    #[serde(skip)]
+    pub(crate) index: RefIndex,
+}
+
+impl PartialEq for WorkflowState {
+    fn eq(&self, other: &Self) -> bool {
+        // `index` is derived from `tasks`, so it takes no part in equality.
+        self.workflow_id == other.workflow_id
+            && self.name == other.name
+            && self.version == other.version
+            && self.status == other.status
+            && self.input == other.input
+            && self.output == other.output
+            && self.variables == other.variables
+            && self.tasks == other.tasks
+            && self.reason == other.reason
+            && self.failed_task_ref == other.failed_task_ref
+            && self.correlation_id == other.correlation_id
+            && self.parent == other.parent
+            && self.created_at == other.created_at
+            && self.updated_at == other.updated_at
+            && self.ended_at == other.ended_at
+            && self.next_seq == other.next_seq
+    }
+}
+
+/// Map from ref name (with suffix) to the index of its latest attempt in `tasks`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RefIndex {
+    latest: HashMap<String, usize>,
+    /// Latest attempt per definition ref (any iteration), for `${ref.output}` lookups.
+    latest_def: HashMap<String, usize>,
+    built_for: usize,
+}
+
+impl WorkflowState {
+    /// A workflow that exists but has not started.
+    pub fn new(workflow_id: impl Into<String>, name: impl Into<String>, version: u32) -> Self {
+        WorkflowState {
+            workflow_id: workflow_id.into(),
+            name: name.into(),
+            version,
+            status: WorkflowStatus::Pending,
+            input: Value::Object(Default::default()),
+            output: Value::Object(Default::default()),
+            variables: Default::default(),
+            tasks: Vec::new(),
+            reason: None,
+            failed_task_ref: None,
+            correlation_id: None,
+            parent: None,
+            created_at: 0,
+            updated_at: 0,
+            ended_at: None,
+            next_seq: 0,
+            index: RefIndex::default(),
+        }
+    }
+
+    /// Brings the ref index up to date with `tasks` (cheap when nothing was added).
+    pub(crate) fn reindex(&mut self) {
+        if self.index.built_for > self.tasks.len() {
+            self.index = RefIndex::default();
+        }
+        for i in self.index.built_for..self.tasks.len() {
+            let t = &self.tasks[i];
+            self.index.latest.insert(t.ref_name.clone(), i);
+            self.index.latest_def.insert(t.def_ref.clone(), i);
+        }
+        self.index.built_for = self.tasks.len();
+    }
+
+    /// Index of the latest attempt with exactly this ref name (suffix included).
+    pub fn latest_index(&self, ref_name: &str) -> Option<usize> {
+        match self.index.latest.get(ref_name) {
+            Some(i) if self.index.built_for == self.tasks.len() => Some(*i),
+            _ if self.index.built_for == self.tasks.len() => None,
+            _ => self.tasks.iter().rposition(|t| t.ref_name == ref_name),
+        }
+    }
+
+    /// The latest attempt with exactly this ref name.
+    pub fn latest(&self, ref_name: &str) -> Option<&TaskInstance> {
+        self.latest_index(ref_name).and_then(|i| self.tasks.get(i))
+    }
+
+    /// The latest attempt of a definition ref, in whatever loop iteration (what
+    /// `${ref.output}` means inside and after a DO_WHILE).
+    pub fn latest_of_def(&self, def_ref: &str) -> Option<&TaskInstance> {
+        if let Some(t) = self.latest(def_ref) {
+            return Some(t);
+        }
+        let i = if self.index.built_for == self.tasks.len() {
+            self.index.latest_def.get(def_ref).copied()
+        } else {
+            self.tasks.iter().rposition(|t| t.def_ref == def_ref)
+        };
+        i.and_then(|i| self.tasks.get(i))
+    }
+
+    /// Finds an attempt by task id.
+    pub fn task(&self, task_id: &str) -> Option<&TaskInstance> {
+        self.task_index(task_id).and_then(|i| self.tasks.get(i))
+    }
+
+    /// Position of an attempt by task id.
+    pub fn task_index(&self, task_id: &str) -> Option<usize> {
+        // Ids end in `-t<seq>` and seq is the position, so try that first.
+        if let Some(seq) = task_id.rsplit("-t").next().and_then(|s| s.parse::<usize>().ok())
+            && self.tasks.get(seq).is_some_and(|t| t.task_id == task_id)
+        {
+            return Some(seq);
+        }
+        self.tasks.iter().position(|t| t.task_id == task_id)
+    }
+}

@@ -1,0 +1,231 @@
+//! A tiny in-memory "runtime" for decider tests: applies events, keeps the queue and the
+//! timers the effects ask for, and checks after every step that replaying the history
+//! reproduces the state.
+
+#![allow(dead_code)]
+
+use baton_core::*;
+use baton_model::*;
+use serde_json::{Map, Value, json};
+
+/// A task with no retries and the given kind.
+pub fn task(r: &str, kind: TaskKind) -> Task {
+    Task {
+        name: r.to_string(),
+        ref_name: r.to_string(),
+        kind,
+        input: Map::new(),
+        depends_on: None,
+        when: None,
+        optional: false,
+        start_delay_ms: 0,
+        async_complete: false,
+        task_def: Some(TaskDef::no_retries(r)),
+        role: None,
+        description: None,
+        declared_outputs: Vec::new(),
+        extra: Map::new(),
+    }
+}
+
+/// A SIMPLE task with no retries.
+pub fn simple(r: &str) -> Task {
+    task(r, TaskKind::Simple)
+}
+
+/// Sets a task's input template.
+pub fn with_input(mut t: Task, input: Value) -> Task {
+    t.input = input.as_object().cloned().unwrap_or_default();
+    t
+}
+
+/// Sets explicit dependencies.
+pub fn after(mut t: Task, deps: &[&str]) -> Task {
+    t.depends_on = Some(deps.iter().map(|s| s.to_string()).collect());
+    t
+}
+
+/// A workflow definition around `tasks`.
+pub fn wf(tasks: Vec<Task>) -> WorkflowDef {
+    WorkflowDef {
+        name: "test".into(),
+        version: 1,
+        description: None,
+        inputs: Vec::new(),
+        output: OutputSpec::LastTask,
+        tasks,
+        failure_workflow: None,
+        timeout_ms: 0,
+        timeout_policy: WorkflowTimeoutPolicy::AlertOnly,
+        variables: Map::new(),
+        restartable: true,
+        monitoring: None,
+        extra: Map::new(),
+        format: SourceFormat::Conductor,
+    }
+}
+
+/// A workflow being driven by a test.
+pub struct Run {
+    pub def: WorkflowDef,
+    pub state: WorkflowState,
+    pub now: Timestamp,
+    pub history: Vec<(Event, Timestamp)>,
+    pub effects: Vec<Effect>,
+    pub queue: Vec<QueuedTask>,
+    pub timers: Vec<Timer>,
+    pub last: Option<Outcome>,
+}
+
+impl Run {
+    pub fn new(def: WorkflowDef) -> Run {
+        let state = WorkflowState::new("wf", def.name.clone(), def.version);
+        Run {
+            def,
+            state,
+            now: 1_000_000,
+            history: Vec::new(),
+            effects: Vec::new(),
+            queue: Vec::new(),
+            timers: Vec::new(),
+            last: None,
+        }
+    }
+
+    /// Starts with `input`.
+    pub fn started(def: WorkflowDef, input: Value) -> Run {
+        let mut run = Run::new(def);
+        run.apply(Event::WorkflowStarted { input, correlation_id: None, parent: None });
+        run
+    }
+
+    /// Applies one event and checks the replay invariant.
+    pub fn apply(&mut self, event: Event) -> Outcome {
+        let d = decide(&self.def, self.state.clone(), &event, self.now);
+        if d.outcome == Outcome::Applied {
+            self.history.push((event, self.now));
+            self.state = d.state;
+            for e in &d.effects {
+                match e {
+                    Effect::Enqueue(q) => {
+                        self.queue.retain(|x| x.task_id != q.task_id);
+                        self.queue.push(q.clone());
+                    }
+                    Effect::Dequeue { task_id } => self.queue.retain(|x| &x.task_id != task_id),
+                    Effect::StartTimer(t) => {
+                        self.timers.retain(|x| x.id() != t.id());
+                        self.timers.push(t.clone());
+                    }
+                    _ => {}
+                }
+            }
+            self.effects.extend(d.effects);
+            let replayed = replay(&self.def, "wf", self.history.iter().map(|(e, t)| (e, *t)));
+            assert_eq!(replayed, self.state, "replaying the history must reproduce the state");
+        } else {
+            assert_eq!(d.state, self.state, "an event that does not apply must not change the state");
+            assert!(d.effects.is_empty(), "an event that does not apply must not ask for effects");
+        }
+        self.last = Some(d.outcome.clone());
+        d.outcome
+    }
+
+    /// The latest attempt of `r`.
+    pub fn t(&self, r: &str) -> &TaskInstance {
+        self.state.latest(r).unwrap_or_else(|| panic!("no task {r}; tasks: {:?}", self.refs()))
+    }
+
+    pub fn status(&self, r: &str) -> Option<TaskStatus> {
+        self.state.latest(r).map(|t| t.status)
+    }
+
+    pub fn refs(&self) -> Vec<String> {
+        self.state.tasks.iter().map(|t| format!("{}:{}", t.ref_name, t.status.as_str())).collect()
+    }
+
+    /// Refs of queued worker tasks, in queue order.
+    pub fn queued(&self) -> Vec<String> {
+        self.queue.iter().map(|q| q.ref_name.clone()).collect()
+    }
+
+    pub fn id(&self, r: &str) -> String {
+        self.t(r).task_id.clone()
+    }
+
+    /// A worker polls the task.
+    pub fn poll(&mut self, r: &str) -> Outcome {
+        let task_id = self.id(r);
+        self.apply(Event::TaskStarted { task_id, worker_id: Some("w1".into()) })
+    }
+
+    /// A worker completes the task with `output`.
+    pub fn complete(&mut self, r: &str, output: Value) -> Outcome {
+        let task_id = self.id(r);
+        self.queue.retain(|q| q.task_id != task_id);
+        self.apply(Event::TaskUpdated {
+            task_id,
+            status: TaskResultStatus::Completed,
+            output,
+            reason: None,
+            callback_after_ms: None,
+            worker_id: Some("w1".into()),
+        })
+    }
+
+    /// A worker fails the task.
+    pub fn fail(&mut self, r: &str, reason: &str) -> Outcome {
+        let task_id = self.id(r);
+        self.queue.retain(|q| q.task_id != task_id);
+        self.apply(Event::TaskUpdated {
+            task_id,
+            status: TaskResultStatus::Failed,
+            output: Value::Null,
+            reason: Some(reason.into()),
+            callback_after_ms: None,
+            worker_id: None,
+        })
+    }
+
+    /// Moves the clock and fires every timer due by then, in due order.
+    pub fn advance_to(&mut self, t: Timestamp) {
+        loop {
+            self.timers.sort_by_key(|x| x.fire_at);
+            let Some(pos) = self.timers.iter().position(|x| x.fire_at <= t) else { break };
+            let timer = self.timers.remove(pos);
+            self.now = self.now.max(timer.fire_at);
+            self.apply(Event::TimerFired { timer });
+        }
+        self.now = t;
+    }
+
+    /// Completes every queued task with `{}` until nothing is queued (bounded).
+    pub fn drain(&mut self) {
+        for _ in 0..1000 {
+            let Some(q) = self.queue.first().cloned() else { return };
+            self.queue.remove(0);
+            self.apply(Event::TaskUpdated {
+                task_id: q.task_id,
+                status: TaskResultStatus::Completed,
+                output: json!({}),
+                reason: None,
+                callback_after_ms: None,
+                worker_id: None,
+            });
+        }
+    }
+
+    pub fn wf_status(&self) -> WorkflowStatus {
+        self.state.status
+    }
+
+    /// The StartWorkflow effects asked for so far.
+    pub fn started_workflows(&self) -> Vec<StartRequest> {
+        self.effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::StartWorkflow(r) => Some(r.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
