@@ -1,0 +1,108 @@
+//! Baton's durable storage.
+//!
+//! The engine drives a [`Store`] from a single thread: it opens one write transaction
+//! ([`Store::begin`]), applies a batch of decisions through [`Tx`] (history appends,
+//! snapshot updates, queue rows, timers), and commits once — a group commit. A
+//! transaction that is not committed leaves no trace, so a crash at any point loses no
+//! committed transition and never exposes half of one.
+//!
+//! Readers ([`Store::reader`]) see committed data only and may live on other threads.
+//!
+//! Implementations: [`sqlite::SqliteStore`] (embedded default). A PostgreSQL
+//! implementation fits the same trait: `claim` becomes `FOR UPDATE SKIP LOCKED`, and
+//! `load_workflow` locks the workflow row so several nodes can share one database.
+
+pub mod sqlite;
+mod types;
+
+pub use types::*;
+
+use baton_core::{Event, QueuedTask, Timer, Timestamp, WorkflowState};
+use baton_model::{TaskDef, WorkflowDef};
+
+/// A store of workflows, their histories, queues and timers.
+pub trait Store: Send {
+    /// Opens a write transaction. Only one is open at a time.
+    fn begin(&mut self) -> Result<Box<dyn Tx + '_>, StoreError>;
+
+    /// Opens a read-only view of committed data, usable from another thread.
+    fn reader(&self) -> Result<Box<dyn Reader>, StoreError>;
+}
+
+/// A write transaction. Dropping it without [`Tx::commit`] rolls everything back.
+pub trait Tx {
+    /// Stores a definition by content hash (idempotent) and returns the hash.
+    fn put_definition(&mut self, def: &WorkflowDef) -> Result<String, StoreError>;
+    /// A definition by content hash.
+    fn definition(&mut self, hash: &str) -> Result<Option<WorkflowDef>, StoreError>;
+    /// Registers `def` under its name and version (replacing that version).
+    fn register_workflow_def(&mut self, def: &WorkflowDef) -> Result<(), StoreError>;
+    /// A registered definition: the given version, or the latest.
+    fn workflow_def(&mut self, name: &str, version: Option<u32>) -> Result<Option<WorkflowDef>, StoreError>;
+    /// Removes a registered definition version; false if there was none.
+    fn delete_workflow_def(&mut self, name: &str, version: u32) -> Result<bool, StoreError>;
+    /// Registers (or replaces) a task definition.
+    fn put_task_def(&mut self, def: &TaskDef) -> Result<(), StoreError>;
+    /// A task definition by name.
+    fn task_def(&mut self, name: &str) -> Result<Option<TaskDef>, StoreError>;
+    /// Removes a task definition; false if there was none.
+    fn delete_task_def(&mut self, name: &str) -> Result<bool, StoreError>;
+
+    /// Creates a workflow row; false (and nothing written) if the id exists.
+    fn create_workflow(&mut self, meta: &WorkflowMeta, state: &WorkflowState) -> Result<bool, StoreError>;
+    /// A workflow's row and snapshot.
+    fn load_workflow(&mut self, id: &str) -> Result<Option<StoredWorkflow>, StoreError>;
+    /// Replaces a workflow's snapshot (and the status columns derived from it).
+    fn save_state(&mut self, id: &str, state: &WorkflowState) -> Result<(), StoreError>;
+    /// Appends events to a workflow's history, numbered from `first_seq`.
+    fn append_history(&mut self, id: &str, first_seq: u64, events: &[(Timestamp, &Event)]) -> Result<(), StoreError>;
+    /// Idempotency: the workflow started earlier with this key, if any.
+    fn workflow_by_key(&mut self, key: &str) -> Result<Option<String>, StoreError>;
+
+    /// Puts a task on its queue (replacing a row with the same task id).
+    fn enqueue(&mut self, workflow_id: &str, task: &QueuedTask) -> Result<(), StoreError>;
+    /// Removes a task from its queue (no-op if absent).
+    fn dequeue(&mut self, task_id: &str) -> Result<(), StoreError>;
+    /// Leases up to `max` visible tasks of `queue` to `worker` until `now + lease_ms`.
+    /// A task whose lease expired is visible again (at-least-once delivery).
+    fn claim(&mut self, queue: &str, max: usize, now: Timestamp, lease_ms: u64, worker: &str)
+    -> Result<Vec<Claimed>, StoreError>;
+    /// Releases every lease (at start-up: leases of a previous process are void).
+    fn release_all_leases(&mut self) -> Result<u64, StoreError>;
+
+    /// Arms a timer, replacing the one with the same id for this workflow.
+    fn put_timer(&mut self, workflow_id: &str, timer: &Timer) -> Result<(), StoreError>;
+    /// Removes a timer (no-op if absent).
+    fn delete_timer(&mut self, workflow_id: &str, timer_id: &str) -> Result<(), StoreError>;
+    /// Removes every timer of a workflow.
+    fn delete_timers_of(&mut self, workflow_id: &str) -> Result<(), StoreError>;
+    /// Timers due at `now`, earliest first.
+    fn due_timers(&mut self, now: Timestamp, limit: usize) -> Result<Vec<(String, Timer)>, StoreError>;
+
+    /// Makes everything durable.
+    fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// Read-only access to committed data.
+pub trait Reader: Send {
+    /// A workflow's row and snapshot.
+    fn workflow(&self, id: &str) -> Result<Option<StoredWorkflow>, StoreError>;
+    /// A workflow's history in order.
+    fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError>;
+    /// Workflows matching `filter`, newest first.
+    fn list_workflows(&self, filter: &WorkflowFilter) -> Result<Vec<WorkflowMeta>, StoreError>;
+    /// A definition by content hash.
+    fn definition(&self, hash: &str) -> Result<Option<WorkflowDef>, StoreError>;
+    /// A registered definition: the given version, or the latest.
+    fn workflow_def(&self, name: &str, version: Option<u32>) -> Result<Option<WorkflowDef>, StoreError>;
+    /// Every registered definition (all versions).
+    fn workflow_defs(&self) -> Result<Vec<WorkflowDef>, StoreError>;
+    /// Every task definition.
+    fn task_defs(&self) -> Result<Vec<TaskDef>, StoreError>;
+    /// A task definition by name.
+    fn task_def(&self, name: &str) -> Result<Option<TaskDef>, StoreError>;
+    /// Number of queued tasks per queue (visible or not).
+    fn queue_sizes(&self) -> Result<Vec<(String, u64)>, StoreError>;
+    /// When the earliest timer is due.
+    fn next_timer_due(&self) -> Result<Option<Timestamp>, StoreError>;
+}

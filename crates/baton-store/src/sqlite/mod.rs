@@ -1,0 +1,113 @@
+//! The embedded SQLite store: one file, WAL, migrations compiled into the binary.
+//!
+//! Durability: `journal_mode=WAL` with `synchronous=FULL` by default (every commit is
+//! fsynced, so even a power cut loses no committed transition); group commit amortizes
+//! the fsync over every transition of a batch. `Durability::Normal` trades the
+//! power-cut guarantee for speed (still safe against process crashes).
+
+mod read;
+mod write;
+
+use crate::{Reader, Store, StoreError, Tx};
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+
+pub use read::SqliteReader;
+
+/// Schema migrations, in order. Append only.
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+
+/// How hard commits hit the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `synchronous=FULL`: survives power loss (default).
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: survives process crashes, may lose the last commits on power loss.
+    Normal,
+}
+
+/// The SQLite store.
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and applies migrations.
+    pub fn open(path: impl AsRef<Path>, durability: Durability) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let conn = Connection::open(&path).map_err(db)?;
+        let sync = match durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA foreign_keys=ON; \
+             PRAGMA busy_timeout=30000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;"
+        ))
+        .map_err(db)?;
+        migrate(&conn)?;
+        Ok(SqliteStore { conn, path })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db)?;
+    let supported = MIGRATIONS.len() as i64;
+    if current > supported {
+        return Err(StoreError::TooNew { found: current, supported });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let version = i as i64 + 1;
+        conn.execute_batch(&format!("BEGIN IMMEDIATE; {sql}; PRAGMA user_version={version}; COMMIT;"))
+            .map_err(db)?;
+    }
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    fn begin(&mut self) -> Result<Box<dyn Tx + '_>, StoreError> {
+        let tx = rusqlite::Transaction::new(&mut self.conn, rusqlite::TransactionBehavior::Immediate).map_err(db)?;
+        Ok(Box::new(write::SqliteTx { tx }))
+    }
+
+    fn reader(&self) -> Result<Box<dyn Reader>, StoreError> {
+        Ok(Box::new(SqliteReader::open(&self.path)?))
+    }
+}
+
+/// Opens a read-only connection to an existing database.
+pub(crate) fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(db)?;
+    conn.execute_batch("PRAGMA busy_timeout=30000;").map_err(db)?;
+    Ok(conn)
+}
+
+pub(crate) fn db(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt { what: what.to_string(), message: e.to_string() }
+}
+
+/// Content hash of a definition (FNV-1a 64 over its JSON, hex).
+pub(crate) fn content_hash(body: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in body.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}{:08x}", body.len())
+}
+
+pub(crate) fn status_from_str(s: &str) -> Result<baton_core::WorkflowStatus, StoreError> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|e| corrupt("workflow status", e))
+}

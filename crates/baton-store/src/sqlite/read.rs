@@ -1,0 +1,200 @@
+//! Reads, shared by the write transaction and the read-only connection.
+
+use super::write::{WORKFLOW_COLUMNS, load_workflow_row, parse_stored};
+use super::{corrupt, db, open_read_only};
+use crate::{HistoryEntry, Reader, StoreError, StoredWorkflow, WorkflowFilter, WorkflowMeta};
+use baton_core::{Event, Timestamp};
+use baton_model::{TaskDef, WorkflowDef};
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
+use std::path::Path;
+
+pub(crate) fn definition(conn: &Connection, hash: &str) -> Result<Option<WorkflowDef>, StoreError> {
+    let body: Option<String> = conn
+        .prepare_cached("SELECT body FROM definitions WHERE hash = ?1")
+        .map_err(db)?
+        .query_row([hash], |r| r.get(0))
+        .optional()
+        .map_err(db)?;
+    body.map(|b| serde_json::from_str(&b).map_err(|e| corrupt(&format!("definition {hash}"), e)))
+        .transpose()
+}
+
+pub(crate) fn workflow_def(conn: &Connection, name: &str, version: Option<u32>) -> Result<Option<WorkflowDef>, StoreError> {
+    let hash: Option<String> = match version {
+        Some(v) => conn
+            .prepare_cached("SELECT hash FROM workflow_defs WHERE name = ?1 AND version = ?2")
+            .map_err(db)?
+            .query_row(rusqlite::params![name, v], |r| r.get(0)),
+        None => conn
+            .prepare_cached("SELECT hash FROM workflow_defs WHERE name = ?1 ORDER BY version DESC LIMIT 1")
+            .map_err(db)?
+            .query_row([name], |r| r.get(0)),
+    }
+    .optional()
+    .map_err(db)?;
+    match hash {
+        Some(h) => definition(conn, &h),
+        None => Ok(None),
+    }
+}
+
+pub(crate) fn task_def(conn: &Connection, name: &str) -> Result<Option<TaskDef>, StoreError> {
+    let body: Option<String> = conn
+        .prepare_cached("SELECT body FROM task_defs WHERE name = ?1")
+        .map_err(db)?
+        .query_row([name], |r| r.get(0))
+        .optional()
+        .map_err(db)?;
+    body.map(|b| serde_json::from_str(&b).map_err(|e| corrupt(&format!("task definition {name}"), e)))
+        .transpose()
+}
+
+pub(crate) fn workflow(conn: &Connection, id: &str) -> Result<Option<StoredWorkflow>, StoreError> {
+    let sql = format!("SELECT {WORKFLOW_COLUMNS} FROM workflows WHERE id = ?1");
+    let raw = conn.prepare_cached(&sql).map_err(db)?.query_row([id], load_workflow_row).optional().map_err(db)?;
+    raw.map(parse_stored).transpose()
+}
+
+/// A read-only connection.
+pub struct SqliteReader {
+    conn: Connection,
+}
+
+impl SqliteReader {
+    /// Opens a read-only connection to the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Ok(SqliteReader { conn: open_read_only(path)? })
+    }
+}
+
+impl Reader for SqliteReader {
+    fn workflow(&self, id: &str) -> Result<Option<StoredWorkflow>, StoreError> {
+        workflow(&self.conn, id)
+    }
+
+    fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq, at, event FROM history WHERE workflow_id = ?1 ORDER BY seq")
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))
+            .map_err(db)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, at, body) = row.map_err(db)?;
+            let event: Event = serde_json::from_str(&body).map_err(|e| corrupt(&format!("event {seq} of {id}"), e))?;
+            out.push(HistoryEntry { seq: u64::try_from(seq).unwrap_or(0), at: u64::try_from(at).unwrap_or(0), event });
+        }
+        Ok(out)
+    }
+
+    fn list_workflows(&self, f: &WorkflowFilter) -> Result<Vec<WorkflowMeta>, StoreError> {
+        let mut sql = String::from(
+            "SELECT id, name, version, def_hash, status, correlation_id, parent_id, idempotency_key, created_at, updated_at \
+             FROM workflows WHERE 1=1",
+        );
+        let mut args: Vec<String> = Vec::new();
+        if let Some(n) = &f.name {
+            args.push(n.clone());
+            sql.push_str(&format!(" AND name = ?{}", args.len()));
+        }
+        if let Some(c) = &f.correlation_id {
+            args.push(c.clone());
+            sql.push_str(&format!(" AND correlation_id = ?{}", args.len()));
+        }
+        if let Some(h) = &f.def_hash {
+            args.push(h.clone());
+            sql.push_str(&format!(" AND def_hash = ?{}", args.len()));
+        }
+        if !f.statuses.is_empty() {
+            let mut marks = Vec::new();
+            for s in &f.statuses {
+                args.push(s.as_str().to_string());
+                marks.push(format!("?{}", args.len()));
+            }
+            sql.push_str(&format!(" AND status IN ({})", marks.join(", ")));
+        }
+        sql.push_str(" ORDER BY created_at DESC, id DESC");
+        if f.limit > 0 {
+            sql.push_str(&format!(" LIMIT {} OFFSET {}", f.limit, f.offset));
+        } else if f.offset > 0 {
+            sql.push_str(&format!(" LIMIT -1 OFFSET {}", f.offset));
+        }
+        let mut stmt = self.conn.prepare(&sql).map_err(db)?;
+        let rows = stmt
+            .query_map(params_from_iter(args.iter()), |row| {
+                Ok(super::write::WorkflowMetaRaw {
+                    id: row.get(0)?,
+                    name: row.get(1)?,
+                    version: row.get(2)?,
+                    def_hash: row.get(3)?,
+                    status: row.get(4)?,
+                    correlation_id: row.get(5)?,
+                    parent_id: row.get(6)?,
+                    idempotency_key: row.get(7)?,
+                    created_at: row.get(8)?,
+                    updated_at: row.get(9)?,
+                })
+            })
+            .map_err(db)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row.map_err(db)?.parse()?);
+        }
+        Ok(out)
+    }
+
+    fn definition(&self, hash: &str) -> Result<Option<WorkflowDef>, StoreError> {
+        definition(&self.conn, hash)
+    }
+
+    fn workflow_def(&self, name: &str, version: Option<u32>) -> Result<Option<WorkflowDef>, StoreError> {
+        workflow_def(&self.conn, name, version)
+    }
+
+    fn workflow_defs(&self) -> Result<Vec<WorkflowDef>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT d.body FROM workflow_defs w JOIN definitions d ON d.hash = w.hash ORDER BY w.name, w.version")
+            .map_err(db)?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(db)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let body = row.map_err(db)?;
+            out.push(serde_json::from_str(&body).map_err(|e| corrupt("definition", e))?);
+        }
+        Ok(out)
+    }
+
+    fn task_defs(&self) -> Result<Vec<TaskDef>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT body FROM task_defs ORDER BY name").map_err(db)?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(db)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let body = row.map_err(db)?;
+            out.push(serde_json::from_str(&body).map_err(|e| corrupt("task definition", e))?);
+        }
+        Ok(out)
+    }
+
+    fn task_def(&self, name: &str) -> Result<Option<TaskDef>, StoreError> {
+        task_def(&self.conn, name)
+    }
+
+    fn queue_sizes(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT queue, COUNT(*) FROM queue GROUP BY queue ORDER BY queue").map_err(db)?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(db)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (q, n) = row.map_err(db)?;
+            out.push((q, u64::try_from(n).unwrap_or(0)));
+        }
+        Ok(out)
+    }
+
+    fn next_timer_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        let v: Option<i64> = self.conn.query_row("SELECT MIN(fire_at) FROM timers", [], |r| r.get(0)).map_err(db)?;
+        Ok(v.map(|v| u64::try_from(v).unwrap_or(0)))
+    }
+}

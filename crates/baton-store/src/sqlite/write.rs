@@ -1,0 +1,353 @@
+//! The write transaction.
+
+use super::{content_hash, corrupt, db, status_from_str};
+use crate::{Claimed, StoreError, StoredWorkflow, Tx, WorkflowMeta};
+use baton_core::{Event, QueuedTask, Timer, Timestamp, WorkflowState};
+use baton_model::{TaskDef, WorkflowDef};
+use rusqlite::{OptionalExtension, params};
+
+pub(crate) struct SqliteTx<'c> {
+    pub(crate) tx: rusqlite::Transaction<'c>,
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn json<T: serde::Serialize>(what: &str, v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| corrupt(what, e))
+}
+
+pub(crate) fn load_workflow_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(WorkflowMetaRaw, String, i64)> {
+    Ok((
+        WorkflowMetaRaw {
+            id: row.get(0)?,
+            name: row.get(1)?,
+            version: row.get(2)?,
+            def_hash: row.get(3)?,
+            status: row.get(4)?,
+            correlation_id: row.get(5)?,
+            parent_id: row.get(6)?,
+            idempotency_key: row.get(7)?,
+            created_at: row.get(8)?,
+            updated_at: row.get(9)?,
+        },
+        row.get(11)?,
+        row.get(10)?,
+    ))
+}
+
+pub(crate) const WORKFLOW_COLUMNS: &str = "id, name, version, def_hash, status, correlation_id, parent_id, \
+     idempotency_key, created_at, updated_at, history_len, state";
+
+/// A workflow row before its status is parsed.
+pub(crate) struct WorkflowMetaRaw {
+    pub id: String,
+    pub name: String,
+    pub version: i64,
+    pub def_hash: String,
+    pub status: String,
+    pub correlation_id: Option<String>,
+    pub parent_id: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl WorkflowMetaRaw {
+    pub(crate) fn parse(self) -> Result<WorkflowMeta, StoreError> {
+        Ok(WorkflowMeta {
+            id: self.id,
+            name: self.name,
+            version: u32::try_from(self.version).unwrap_or(0),
+            def_hash: self.def_hash,
+            status: status_from_str(&self.status)?,
+            correlation_id: self.correlation_id,
+            parent_id: self.parent_id,
+            idempotency_key: self.idempotency_key,
+            created_at: to_u64(self.created_at),
+            updated_at: to_u64(self.updated_at),
+        })
+    }
+}
+
+pub(crate) fn parse_stored(raw: (WorkflowMetaRaw, String, i64)) -> Result<StoredWorkflow, StoreError> {
+    let (meta, state, len) = raw;
+    let meta = meta.parse()?;
+    let state: WorkflowState =
+        serde_json::from_str(&state).map_err(|e| corrupt(&format!("state of workflow {}", meta.id), e))?;
+    Ok(StoredWorkflow { meta, state, history_len: to_u64(len) })
+}
+
+impl Tx for SqliteTx<'_> {
+    fn put_definition(&mut self, def: &WorkflowDef) -> Result<String, StoreError> {
+        let body = json("definition", def)?;
+        let base = content_hash(&body);
+        // Content-addressed; on the (astronomically unlikely) hash clash, add a suffix.
+        for n in 0..16 {
+            let hash = if n == 0 { base.clone() } else { format!("{base}-{n}") };
+            let existing: Option<String> = self
+                .tx
+                .prepare_cached("SELECT body FROM definitions WHERE hash = ?1")
+                .map_err(db)?
+                .query_row([&hash], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            match existing {
+                Some(b) if b == body => return Ok(hash),
+                Some(_) => continue,
+                None => {
+                    self.tx
+                        .prepare_cached("INSERT INTO definitions (hash, body) VALUES (?1, ?2)")
+                        .map_err(db)?
+                        .execute(params![hash, body])
+                        .map_err(db)?;
+                    return Ok(hash);
+                }
+            }
+        }
+        Err(corrupt("definitions", "too many hash collisions"))
+    }
+
+    fn definition(&mut self, hash: &str) -> Result<Option<WorkflowDef>, StoreError> {
+        super::read::definition(&self.tx, hash)
+    }
+
+    fn register_workflow_def(&mut self, def: &WorkflowDef) -> Result<(), StoreError> {
+        let hash = self.put_definition(def)?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO workflow_defs (name, version, hash) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (name, version) DO UPDATE SET hash = excluded.hash",
+            )
+            .map_err(db)?
+            .execute(params![def.name, def.version, hash])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn workflow_def(&mut self, name: &str, version: Option<u32>) -> Result<Option<WorkflowDef>, StoreError> {
+        super::read::workflow_def(&self.tx, name, version)
+    }
+
+    fn delete_workflow_def(&mut self, name: &str, version: u32) -> Result<bool, StoreError> {
+        let n = self
+            .tx
+            .execute("DELETE FROM workflow_defs WHERE name = ?1 AND version = ?2", params![name, version])
+            .map_err(db)?;
+        Ok(n > 0)
+    }
+
+    fn put_task_def(&mut self, def: &TaskDef) -> Result<(), StoreError> {
+        let body = json("task definition", def)?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO task_defs (name, body) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET body = excluded.body",
+            )
+            .map_err(db)?
+            .execute(params![def.name, body])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn task_def(&mut self, name: &str) -> Result<Option<TaskDef>, StoreError> {
+        super::read::task_def(&self.tx, name)
+    }
+
+    fn delete_task_def(&mut self, name: &str) -> Result<bool, StoreError> {
+        let n = self.tx.execute("DELETE FROM task_defs WHERE name = ?1", [name]).map_err(db)?;
+        Ok(n > 0)
+    }
+
+    fn create_workflow(&mut self, meta: &WorkflowMeta, state: &WorkflowState) -> Result<bool, StoreError> {
+        let body = json("workflow state", state)?;
+        let n = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO workflows (id, name, version, def_hash, status, correlation_id, parent_id, \
+                 idempotency_key, created_at, updated_at, history_len, state) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11) ON CONFLICT DO NOTHING",
+            )
+            .map_err(db)?
+            .execute(params![
+                meta.id,
+                meta.name,
+                meta.version,
+                meta.def_hash,
+                meta.status.as_str(),
+                meta.correlation_id,
+                meta.parent_id,
+                meta.idempotency_key,
+                to_i64(meta.created_at),
+                to_i64(meta.updated_at),
+                body
+            ])
+            .map_err(db)?;
+        Ok(n > 0)
+    }
+
+    fn load_workflow(&mut self, id: &str) -> Result<Option<StoredWorkflow>, StoreError> {
+        super::read::workflow(&self.tx, id)
+    }
+
+    fn save_state(&mut self, id: &str, state: &WorkflowState) -> Result<(), StoreError> {
+        let body = json("workflow state", state)?;
+        self.tx
+            .prepare_cached("UPDATE workflows SET status = ?2, updated_at = ?3, state = ?4 WHERE id = ?1")
+            .map_err(db)?
+            .execute(params![id, state.status.as_str(), to_i64(state.updated_at), body])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn append_history(&mut self, id: &str, first_seq: u64, events: &[(Timestamp, &Event)]) -> Result<(), StoreError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("INSERT INTO history (workflow_id, seq, at, event) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(db)?;
+        for (i, (at, event)) in events.iter().enumerate() {
+            let body = json("event", event)?;
+            stmt.execute(params![id, to_i64(first_seq + i as u64), to_i64(*at), body]).map_err(db)?;
+        }
+        drop(stmt);
+        self.tx
+            .prepare_cached("UPDATE workflows SET history_len = ?2 WHERE id = ?1")
+            .map_err(db)?
+            .execute(params![id, to_i64(first_seq + events.len() as u64)])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn workflow_by_key(&mut self, key: &str) -> Result<Option<String>, StoreError> {
+        self.tx
+            .prepare_cached("SELECT id FROM workflows WHERE idempotency_key = ?1")
+            .map_err(db)?
+            .query_row([key], |r| r.get(0))
+            .optional()
+            .map_err(db)
+    }
+
+    fn enqueue(&mut self, workflow_id: &str, task: &QueuedTask) -> Result<(), StoreError> {
+        let body = json("queued task", task)?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO queue (task_id, workflow_id, queue, visible_at, worker_id, task) \
+                 VALUES (?1, ?2, ?3, ?4, NULL, ?5) ON CONFLICT (task_id) DO UPDATE SET \
+                 queue = excluded.queue, visible_at = excluded.visible_at, worker_id = NULL, task = excluded.task",
+            )
+            .map_err(db)?
+            .execute(params![task.task_id, workflow_id, task.queue, to_i64(task.visible_at), body])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn dequeue(&mut self, task_id: &str) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("DELETE FROM queue WHERE task_id = ?1")
+            .map_err(db)?
+            .execute([task_id])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn claim(
+        &mut self,
+        queue: &str,
+        max: usize,
+        now: Timestamp,
+        lease_ms: u64,
+        worker: &str,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        let until = to_i64(now.saturating_add(lease_ms.max(1)));
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "UPDATE queue SET visible_at = ?4, worker_id = ?5 WHERE task_id IN \
+                 (SELECT task_id FROM queue WHERE queue = ?1 AND visible_at <= ?2 ORDER BY visible_at LIMIT ?3) \
+                 RETURNING workflow_id, task",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(params![queue, to_i64(now), to_i64(max as u64), until, worker], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(db)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (workflow_id, body) = row.map_err(db)?;
+            let task: QueuedTask = serde_json::from_str(&body).map_err(|e| corrupt("queued task", e))?;
+            out.push(Claimed { workflow_id, task });
+        }
+        Ok(out)
+    }
+
+    fn release_all_leases(&mut self) -> Result<u64, StoreError> {
+        let n = self
+            .tx
+            .execute(
+                "UPDATE queue SET visible_at = CAST(json_extract(task, '$.visible_at') AS INTEGER), worker_id = NULL \
+                 WHERE worker_id IS NOT NULL",
+                [],
+            )
+            .map_err(db)?;
+        Ok(n as u64)
+    }
+
+    fn put_timer(&mut self, workflow_id: &str, timer: &Timer) -> Result<(), StoreError> {
+        let body = json("timer", timer)?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO timers (workflow_id, timer_id, fire_at, timer) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (workflow_id, timer_id) DO UPDATE SET fire_at = excluded.fire_at, timer = excluded.timer",
+            )
+            .map_err(db)?
+            .execute(params![workflow_id, timer.id(), to_i64(timer.fire_at), body])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn delete_timer(&mut self, workflow_id: &str, timer_id: &str) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("DELETE FROM timers WHERE workflow_id = ?1 AND timer_id = ?2")
+            .map_err(db)?
+            .execute([workflow_id, timer_id])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn delete_timers_of(&mut self, workflow_id: &str) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("DELETE FROM timers WHERE workflow_id = ?1")
+            .map_err(db)?
+            .execute([workflow_id])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn due_timers(&mut self, now: Timestamp, limit: usize) -> Result<Vec<(String, Timer)>, StoreError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT workflow_id, timer FROM timers WHERE fire_at <= ?1 ORDER BY fire_at LIMIT ?2")
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(params![to_i64(now), to_i64(limit as u64)], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(db)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (wf, body) = row.map_err(db)?;
+            let timer: Timer = serde_json::from_str(&body).map_err(|e| corrupt("timer", e))?;
+            out.push((wf, timer));
+        }
+        Ok(out)
+    }
+
+    fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().map_err(db)
+    }
+}
