@@ -1,1 +1,0 @@
-//! Cross-task checks on the model (helper-owned).
