@@ -103,6 +103,7 @@ impl<'d> Decider<'d> {
                 Outcome::Applied
             }
             Event::Retried { .. } => self.on_retried(),
+            Event::Restarted { .. } => self.on_restarted(),
             Event::TaskSkipped { ref_name, by } => self.on_task_skipped(ref_name, &by.name),
         }
     }
@@ -431,6 +432,35 @@ impl<'d> Decider<'d> {
         Outcome::Applied
     }
 
+    fn on_restarted(&mut self) -> Outcome {
+        if !self.st.status.is_terminal() {
+            return Outcome::Rejected(format!(
+                "only an ended workflow can be restarted; this one is {}",
+                self.st.status.as_str()
+            ));
+        }
+        if !self.def.restartable {
+            return Outcome::Rejected("the definition is not restartable (restartable: false)".to_string());
+        }
+        self.st.clear_tasks();
+        self.st.status = WorkflowStatus::Running;
+        self.st.reason = None;
+        self.st.failed_task_ref = None;
+        self.st.ended_at = None;
+        self.st.output = Value::Object(Default::default());
+        self.st.variables = self.def.variables.clone();
+        self.st.created_at = self.now;
+        if self.def.timeout_ms > 0 {
+            self.effects.push(Effect::StartTimer(Timer {
+                kind: TimerKind::WorkflowTimeout,
+                task_id: None,
+                fire_at: self.now.saturating_add(self.def.timeout_ms),
+            }));
+        }
+        self.advance();
+        Outcome::Applied
+    }
+
     fn on_task_skipped(&mut self, ref_name: &str, by: &str) -> Outcome {
         let Some(idx) = self.st.latest_index(ref_name) else {
             return Outcome::Rejected(format!("task `{ref_name}` has not been scheduled; only a scheduled or running task can be skipped"));
@@ -498,8 +528,8 @@ impl<'d> Decider<'d> {
 
     /// A fresh, deterministic task id.
     pub(crate) fn next_task_id(&mut self) -> String {
-        let seq = self.st.tasks.len();
-        self.st.next_seq = self.st.next_seq.max(seq as u64 + 1);
+        let seq = self.st.next_seq;
+        self.st.next_seq += 1;
         format!("{}-t{seq}", self.st.workflow_id)
     }
 }

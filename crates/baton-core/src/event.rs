@@ -118,6 +118,11 @@ pub enum Event {
         /// Who.
         by: Principal,
     },
+    /// Operator: run an ended workflow again from the start, with the same id and input.
+    Restarted {
+        /// Who.
+        by: Principal,
+    },
     /// Operator: skip a task that has not finished; its successors run.
     TaskSkipped {
         /// Reference name (with suffix) of the task.

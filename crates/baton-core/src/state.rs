@@ -233,6 +233,10 @@ pub struct WorkflowState {
     pub ended_at: Option<Timestamp>,
     /// Counter behind task ids (deterministic, so replay gives the same ids).
     pub next_seq: u64,
+    /// Sequence number of `tasks[0]` (task ids stay unique across restarts, which
+    /// clear `tasks`).
+    #[serde(default)]
+    pub seq_base: u64,
     /// Latest attempt per ref name; derived from `tasks`, rebuilt after deserializing.
     #[serde(skip)]
     pub(crate) index: RefIndex,
@@ -257,6 +261,7 @@ impl PartialEq for WorkflowState {
             && self.updated_at == other.updated_at
             && self.ended_at == other.ended_at
             && self.next_seq == other.next_seq
+            && self.seq_base == other.seq_base
     }
 }
 
@@ -289,8 +294,16 @@ impl WorkflowState {
             updated_at: 0,
             ended_at: None,
             next_seq: 0,
+            seq_base: 0,
             index: RefIndex::default(),
         }
+    }
+
+    /// Forgets every task attempt (restart); ids keep counting up.
+    pub(crate) fn clear_tasks(&mut self) {
+        self.tasks.clear();
+        self.seq_base = self.next_seq;
+        self.index = RefIndex::default();
     }
 
     /// Brings the ref index up to date with `tasks` (cheap when nothing was added).
@@ -341,11 +354,12 @@ impl WorkflowState {
 
     /// Position of an attempt by task id.
     pub fn task_index(&self, task_id: &str) -> Option<usize> {
-        // Ids end in `-t<seq>` and seq is the position, so try that first.
-        if let Some(seq) = task_id.rsplit("-t").next().and_then(|s| s.parse::<usize>().ok())
-            && self.tasks.get(seq).is_some_and(|t| t.task_id == task_id)
+        // Ids end in `-t<seq>` and seq - seq_base is the position, so try that first.
+        if let Some(seq) = task_id.rsplit("-t").next().and_then(|s| s.parse::<u64>().ok())
+            && let Some(pos) = seq.checked_sub(self.seq_base).and_then(|p| usize::try_from(p).ok())
+            && self.tasks.get(pos).is_some_and(|t| t.task_id == task_id)
         {
-            return Some(seq);
+            return Some(pos);
         }
         self.tasks.iter().position(|t| t.task_id == task_id)
     }

@@ -345,3 +345,27 @@ fn events_before_start_or_after_the_end_are_refused_or_ignored() {
     let bad = fresh.apply(Event::WorkflowStarted { input: json!([1]), correlation_id: None, parent: None });
     assert!(matches!(bad, Outcome::Rejected(ref m) if m.contains("object")), "{bad:?}");
 }
+
+#[test]
+fn operator_restart_runs_an_ended_workflow_again_with_fresh_task_ids() {
+    let mut run = Run::started(wf(vec![simple("a"), simple("b")]), json!({"k": 1}));
+    let first_a = run.id("a");
+    assert!(matches!(run.apply(Event::Restarted { by: principal_named("ops") }), Outcome::Rejected(_)));
+    run.complete("a", json!({}));
+    run.fail("b", "x");
+    assert_eq!(run.wf_status(), WorkflowStatus::Failed);
+    run.apply(Event::Restarted { by: principal_named("ops") });
+    assert_eq!(run.wf_status(), WorkflowStatus::Running);
+    assert_eq!(run.state.tasks.len(), 1, "tasks start over");
+    assert_ne!(run.id("a"), first_a, "task ids are never reused");
+    assert_eq!(run.state.input, json!({"k": 1}));
+    run.complete("a", json!({}));
+    run.complete("b", json!({}));
+    assert_eq!(run.wf_status(), WorkflowStatus::Completed);
+
+    let mut def = wf(vec![simple("a")]);
+    def.restartable = false;
+    let mut run = Run::started(def, json!({}));
+    run.complete("a", json!({}));
+    assert!(matches!(run.apply(Event::Restarted { by: principal_named("ops") }), Outcome::Rejected(_)));
+}

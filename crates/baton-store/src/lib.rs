@@ -25,8 +25,20 @@ pub trait Store: Send {
     /// Opens a write transaction. Only one is open at a time.
     fn begin(&mut self) -> Result<Box<dyn Tx + '_>, StoreError>;
 
+    /// Something that opens read-only views of committed data from any thread.
+    fn readers(&self) -> std::sync::Arc<dyn OpenReader>;
+
     /// Opens a read-only view of committed data, usable from another thread.
-    fn reader(&self) -> Result<Box<dyn Reader>, StoreError>;
+    fn reader(&self) -> Result<Box<dyn Reader>, StoreError> {
+        self.readers().open()
+    }
+}
+
+/// Opens readers; shared by the API and CLI threads while the store itself lives on the
+/// engine thread.
+pub trait OpenReader: Send + Sync {
+    /// A new read-only view.
+    fn open(&self) -> Result<Box<dyn Reader>, StoreError>;
 }
 
 /// A write transaction. Dropping it without [`Tx::commit`] rolls everything back.
@@ -56,6 +68,10 @@ pub trait Tx {
     fn save_state(&mut self, id: &str, state: &WorkflowState) -> Result<(), StoreError>;
     /// Appends events to a workflow's history, numbered from `first_seq`.
     fn append_history(&mut self, id: &str, first_seq: u64, events: &[(Timestamp, &Event)]) -> Result<(), StoreError>;
+    /// Deletes a workflow with its history, queued tasks and timers; false if absent.
+    fn delete_workflow(&mut self, id: &str) -> Result<bool, StoreError>;
+    /// Appends a line to a task's execution log.
+    fn append_task_log(&mut self, task_id: &str, at: Timestamp, log: &str) -> Result<(), StoreError>;
     /// Idempotency: the workflow started earlier with this key, if any.
     fn workflow_by_key(&mut self, key: &str) -> Result<Option<String>, StoreError>;
 
@@ -78,6 +94,9 @@ pub trait Tx {
     fn delete_timers_of(&mut self, workflow_id: &str) -> Result<(), StoreError>;
     /// Timers due at `now`, earliest first.
     fn due_timers(&mut self, now: Timestamp, limit: usize) -> Result<Vec<(String, Timer)>, StoreError>;
+
+    /// When the earliest timer is due.
+    fn next_timer_due(&mut self) -> Result<Option<Timestamp>, StoreError>;
 
     /// Makes everything durable.
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
@@ -103,6 +122,8 @@ pub trait Reader: Send {
     fn task_def(&self, name: &str) -> Result<Option<TaskDef>, StoreError>;
     /// Number of queued tasks per queue (visible or not).
     fn queue_sizes(&self) -> Result<Vec<(String, u64)>, StoreError>;
+    /// A task's execution log, oldest first: (time, line).
+    fn task_logs(&self, task_id: &str) -> Result<Vec<(Timestamp, String)>, StoreError>;
     /// When the earliest timer is due.
     fn next_timer_due(&self) -> Result<Option<Timestamp>, StoreError>;
 }

@@ -135,8 +135,24 @@ fn contract(store: &mut dyn Store) {
     assert_eq!(store.reader().expect("reader").next_timer_due().expect("next"), Some(400));
     let mut tx = store.begin().expect("begin");
     tx.delete_timers_of("w1").expect("delete all");
+    tx.append_task_log("t-b", 5, "hello").expect("log");
+    tx.append_task_log("t-b", 6, "world").expect("log");
     tx.commit().expect("commit");
-    assert_eq!(store.reader().expect("reader").next_timer_due().expect("next"), None);
+    let reader = store.reader().expect("reader");
+    assert_eq!(reader.next_timer_due().expect("next"), None);
+    assert_eq!(reader.task_logs("t-b").expect("logs"), vec![(5, "hello".to_string()), (6, "world".to_string())]);
+
+    // Removing a workflow takes its history, queue rows and timers with it.
+    let mut tx = store.begin().expect("begin");
+    tx.put_timer("w1", &t1).expect("timer");
+    assert!(tx.delete_workflow("w1").expect("delete"));
+    assert!(!tx.delete_workflow("w1").expect("delete again"));
+    tx.commit().expect("commit");
+    let reader = store.reader().expect("reader");
+    assert!(reader.workflow("w1").expect("read").is_none());
+    assert!(reader.history("w1").expect("history").is_empty());
+    assert!(reader.queue_sizes().expect("sizes").is_empty());
+    assert_eq!(reader.next_timer_due().expect("next"), None);
 }
 
 #[test]

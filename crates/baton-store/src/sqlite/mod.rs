@@ -8,14 +8,17 @@
 mod read;
 mod write;
 
-use crate::{Reader, Store, StoreError, Tx};
+use crate::{OpenReader, Reader, Store, StoreError, Tx};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 
 pub use read::SqliteReader;
 
 /// Schema migrations, in order. Append only.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_task_logs.sql"),
+];
 
 /// How hard commits hit the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -77,7 +80,18 @@ impl Store for SqliteStore {
         Ok(Box::new(write::SqliteTx { tx }))
     }
 
-    fn reader(&self) -> Result<Box<dyn Reader>, StoreError> {
+    fn readers(&self) -> std::sync::Arc<dyn OpenReader> {
+        std::sync::Arc::new(SqliteReaders { path: self.path.clone() })
+    }
+}
+
+/// Opens read-only connections on one database file.
+struct SqliteReaders {
+    path: PathBuf,
+}
+
+impl OpenReader for SqliteReaders {
+    fn open(&self) -> Result<Box<dyn Reader>, StoreError> {
         Ok(Box::new(SqliteReader::open(&self.path)?))
     }
 }

@@ -55,6 +55,15 @@ pub(crate) fn workflow(conn: &Connection, id: &str) -> Result<Option<StoredWorkf
     raw.map(parse_stored).transpose()
 }
 
+pub(crate) fn next_timer_due(conn: &Connection) -> Result<Option<Timestamp>, StoreError> {
+    let v: Option<i64> = conn
+        .prepare_cached("SELECT MIN(fire_at) FROM timers")
+        .map_err(db)?
+        .query_row([], |r| r.get(0))
+        .map_err(db)?;
+    Ok(v.map(|v| u64::try_from(v).unwrap_or(0)))
+}
+
 /// A read-only connection.
 pub struct SqliteReader {
     conn: Connection,
@@ -193,8 +202,21 @@ impl Reader for SqliteReader {
         Ok(out)
     }
 
+    fn task_logs(&self, task_id: &str) -> Result<Vec<(Timestamp, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT at, log FROM task_logs WHERE task_id = ?1 ORDER BY seq")
+            .map_err(db)?;
+        let rows = stmt.query_map([task_id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).map_err(db)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (at, log) = row.map_err(db)?;
+            out.push((u64::try_from(at).unwrap_or(0), log));
+        }
+        Ok(out)
+    }
+
     fn next_timer_due(&self) -> Result<Option<Timestamp>, StoreError> {
-        let v: Option<i64> = self.conn.query_row("SELECT MIN(fire_at) FROM timers", [], |r| r.get(0)).map_err(db)?;
-        Ok(v.map(|v| u64::try_from(v).unwrap_or(0)))
+        next_timer_due(&self.conn)
     }
 }

@@ -222,6 +222,27 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn delete_workflow(&mut self, id: &str) -> Result<bool, StoreError> {
+        for sql in [
+            "DELETE FROM history WHERE workflow_id = ?1",
+            "DELETE FROM queue WHERE workflow_id = ?1",
+            "DELETE FROM timers WHERE workflow_id = ?1",
+        ] {
+            self.tx.prepare_cached(sql).map_err(db)?.execute([id]).map_err(db)?;
+        }
+        let n = self.tx.prepare_cached("DELETE FROM workflows WHERE id = ?1").map_err(db)?.execute([id]).map_err(db)?;
+        Ok(n > 0)
+    }
+
+    fn append_task_log(&mut self, task_id: &str, at: Timestamp, log: &str) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("INSERT INTO task_logs (task_id, at, log) VALUES (?1, ?2, ?3)")
+            .map_err(db)?
+            .execute(params![task_id, to_i64(at), log])
+            .map_err(db)?;
+        Ok(())
+    }
+
     fn workflow_by_key(&mut self, key: &str) -> Result<Option<String>, StoreError> {
         self.tx
             .prepare_cached("SELECT id FROM workflows WHERE idempotency_key = ?1")
@@ -345,6 +366,10 @@ impl Tx for SqliteTx<'_> {
             out.push((wf, timer));
         }
         Ok(out)
+    }
+
+    fn next_timer_due(&mut self) -> Result<Option<Timestamp>, StoreError> {
+        super::read::next_timer_due(&self.tx)
     }
 
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
