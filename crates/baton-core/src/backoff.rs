@@ -13,7 +13,9 @@ pub fn retry_delay_ms(def: &TaskDef, attempt: u32, task_id: &str) -> u64 {
     let base = def.retry_delay_ms;
     let delay = match def.retry_logic {
         RetryLogic::Fixed => base,
-        RetryLogic::ExponentialBackoff => base.saturating_mul(1u64.checked_shl(attempt.min(62)).unwrap_or(u64::MAX)),
+        RetryLogic::ExponentialBackoff => {
+            base.saturating_mul(1u64.checked_shl(attempt.min(62)).unwrap_or(u64::MAX))
+        }
         RetryLogic::LinearBackoff => base
             .saturating_mul(u64::from(def.backoff_scale_factor.max(1)))
             .saturating_mul(u64::from(attempt) + 1),
@@ -64,7 +66,10 @@ mod tests {
         ];
         for (logic, delay, scale, attempt, want) in cases {
             let got = retry_delay_ms(&def(logic, delay, scale), attempt, "wf-t1");
-            assert!(got >= want && got <= want + want / 10, "{logic:?} attempt {attempt}: {got} vs {want}");
+            assert!(
+                got >= want && got <= want + want / 10,
+                "{logic:?} attempt {attempt}: {got} vs {want}"
+            );
         }
     }
 
@@ -72,8 +77,15 @@ mod tests {
     fn jitter_is_deterministic_and_capped() {
         let d = def(RetryLogic::ExponentialBackoff, 1000, 1);
         assert_eq!(retry_delay_ms(&d, 4, "a-t3"), retry_delay_ms(&d, 4, "a-t3"));
-        let capped = TaskDef { max_retry_delay_ms: Some(5000), ..d };
+        let capped = TaskDef {
+            max_retry_delay_ms: Some(5000),
+            ..d
+        };
         assert_eq!(retry_delay_ms(&capped, 10, "a-t3"), 5000);
-        assert_eq!(retry_delay_ms(&capped, 200, "x"), 5000, "huge attempts saturate, never overflow");
+        assert_eq!(
+            retry_delay_ms(&capped, 200, "x"),
+            5000,
+            "huge attempts saturate, never overflow"
+        );
     }
 }

@@ -36,13 +36,23 @@ pub struct Decision {
 /// `definition` must have passed validation (see `baton_model::validate`); tasks that
 /// run on workers should carry their effective task definition (`Task::task_def`),
 /// otherwise Conductor's defaults apply.
-pub fn decide(definition: &WorkflowDef, state: WorkflowState, event: &Event, now: Timestamp) -> Decision {
+pub fn decide(
+    definition: &WorkflowDef,
+    state: WorkflowState,
+    event: &Event,
+    now: Timestamp,
+) -> Decision {
     let mut d = Decider::new(definition, state, now);
     let outcome = d.handle(event);
     if outcome == Outcome::Applied {
         d.st.updated_at = now;
     }
-    Decision { state: d.st, effects: d.effects, transitions: d.transitions, outcome }
+    Decision {
+        state: d.st,
+        effects: d.effects,
+        transitions: d.transitions,
+        outcome,
+    }
 }
 
 /// Working memory of one `decide` call.
@@ -59,30 +69,64 @@ pub(crate) struct Decider<'d> {
 impl<'d> Decider<'d> {
     fn new(def: &'d WorkflowDef, mut st: WorkflowState, now: Timestamp) -> Self {
         st.reindex();
-        Decider { def, st, now, effects: Vec::new(), transitions: Vec::new(), changed: false }
+        Decider {
+            def,
+            st,
+            now,
+            effects: Vec::new(),
+            transitions: Vec::new(),
+            changed: false,
+        }
     }
 
     fn handle(&mut self, event: &Event) -> Outcome {
         match event {
-            Event::WorkflowStarted { input, correlation_id, parent } => {
-                self.on_started(input, correlation_id.clone(), parent.clone())
+            Event::WorkflowStarted {
+                input,
+                correlation_id,
+                parent,
+            } => self.on_started(input, correlation_id.clone(), parent.clone()),
+            Event::TaskStarted { task_id, worker_id } => {
+                self.on_task_started(task_id, worker_id.clone())
             }
-            Event::TaskStarted { task_id, worker_id } => self.on_task_started(task_id, worker_id.clone()),
-            Event::TaskUpdated { task_id, status, output, reason, callback_after_ms, worker_id } => self
-                .on_task_updated(task_id, *status, output, reason.clone(), *callback_after_ms, worker_id.clone()),
+            Event::TaskUpdated {
+                task_id,
+                status,
+                output,
+                reason,
+                callback_after_ms,
+                worker_id,
+            } => self.on_task_updated(
+                task_id,
+                *status,
+                output,
+                reason.clone(),
+                *callback_after_ms,
+                worker_id.clone(),
+            ),
             Event::TimerFired { timer } => self.on_timer(timer),
-            Event::HumanDecision { task_id, approved, by, comment } => {
-                self.on_human_decision(task_id, *approved, by, comment.as_deref())
-            }
-            Event::ChildWorkflowEnded { task_id, child_id, status, output, reason } => {
-                self.on_child_ended(task_id, child_id, *status, output, reason.as_deref())
-            }
+            Event::HumanDecision {
+                task_id,
+                approved,
+                by,
+                comment,
+            } => self.on_human_decision(task_id, *approved, by, comment.as_deref()),
+            Event::ChildWorkflowEnded {
+                task_id,
+                child_id,
+                status,
+                output,
+                reason,
+            } => self.on_child_ended(task_id, child_id, *status, output, reason.as_deref()),
             Event::Paused { .. } => match self.st.status {
                 WorkflowStatus::Running => {
                     self.st.status = WorkflowStatus::Paused;
                     Outcome::Applied
                 }
-                s => Outcome::Rejected(format!("only a RUNNING workflow can be paused; this one is {}", s.as_str())),
+                s => Outcome::Rejected(format!(
+                    "only a RUNNING workflow can be paused; this one is {}",
+                    s.as_str()
+                )),
             },
             Event::Resumed { .. } => match self.st.status {
                 WorkflowStatus::Paused => {
@@ -90,7 +134,10 @@ impl<'d> Decider<'d> {
                     self.advance();
                     Outcome::Applied
                 }
-                s => Outcome::Rejected(format!("only a PAUSED workflow can be resumed; this one is {}", s.as_str())),
+                s => Outcome::Rejected(format!(
+                    "only a PAUSED workflow can be resumed; this one is {}",
+                    s.as_str()
+                )),
             },
             Event::Terminated { reason, by } => {
                 if self.st.status.is_terminal() || self.st.status == WorkflowStatus::Pending {
@@ -99,11 +146,24 @@ impl<'d> Decider<'d> {
                         self.st.status.as_str()
                     ));
                 }
-                self.end_workflow(WorkflowStatus::Terminated, Some(format!("terminated by {}: {reason}", by.name)));
+                self.end_workflow(
+                    WorkflowStatus::Terminated,
+                    Some(format!("terminated by {}: {reason}", by.name)),
+                );
                 Outcome::Applied
             }
             Event::Retried { .. } => self.on_retried(),
             Event::Restarted { .. } => self.on_restarted(),
+            Event::Rerun {
+                from_task_id,
+                workflow_input,
+                task_input,
+                ..
+            } => self.on_rerun(
+                from_task_id.as_deref(),
+                workflow_input.as_ref(),
+                task_input.as_ref(),
+            ),
             Event::TaskSkipped { ref_name, by } => self.on_task_skipped(ref_name, &by.name),
         }
     }
@@ -140,7 +200,10 @@ impl<'d> Decider<'d> {
 
     fn on_task_started(&mut self, task_id: &str, worker_id: Option<String>) -> Outcome {
         let Some(idx) = self.st.task_index(task_id) else {
-            return Outcome::Rejected(format!("no task `{task_id}` in workflow {}", self.st.workflow_id));
+            return Outcome::Rejected(format!(
+                "no task `{task_id}` in workflow {}",
+                self.st.workflow_id
+            ));
         };
         let t = &self.st.tasks[idx];
         if t.status.is_terminal() {
@@ -157,11 +220,19 @@ impl<'d> Decider<'d> {
             self.st.tasks[idx].started_at = Some(self.now);
             self.set_status(idx, TaskStatus::InProgress, None);
             if td.timeout_ms > 0 {
-                self.timer(TimerKind::TaskTimeout, idx, self.now.saturating_add(td.timeout_ms));
+                self.timer(
+                    TimerKind::TaskTimeout,
+                    idx,
+                    self.now.saturating_add(td.timeout_ms),
+                );
             }
         }
         if td.response_timeout_ms > 0 {
-            self.timer(TimerKind::ResponseTimeout, idx, self.now.saturating_add(td.response_timeout_ms));
+            self.timer(
+                TimerKind::ResponseTimeout,
+                idx,
+                self.now.saturating_add(td.response_timeout_ms),
+            );
         }
         Outcome::Applied
     }
@@ -176,7 +247,10 @@ impl<'d> Decider<'d> {
         worker_id: Option<String>,
     ) -> Outcome {
         let Some(idx) = self.st.task_index(task_id) else {
-            return Outcome::Rejected(format!("no task `{task_id}` in workflow {}", self.st.workflow_id));
+            return Outcome::Rejected(format!(
+                "no task `{task_id}` in workflow {}",
+                self.st.workflow_id
+            ));
         };
         let t = &self.st.tasks[idx];
         if t.status.is_terminal() {
@@ -186,7 +260,11 @@ impl<'d> Decider<'d> {
             return Outcome::Ignored(format!("the workflow is {}", self.st.status.as_str()));
         }
         let updatable = self.def_task_kind(idx).is_none_or(|k| {
-            k.is_worker_task() || matches!(k, TaskKind::Wait | TaskKind::Human(_) | TaskKind::SubWorkflow(_))
+            k.is_worker_task()
+                || matches!(
+                    k,
+                    TaskKind::Wait | TaskKind::Human(_) | TaskKind::SubWorkflow(_)
+                )
         });
         if !updatable {
             return Outcome::Rejected(format!(
@@ -197,7 +275,10 @@ impl<'d> Decider<'d> {
         if worker_id.is_some() {
             self.st.tasks[idx].worker_id = worker_id;
         }
-        if !(output.is_null() || output.as_object().is_some_and(|o| o.is_empty()) && status == TaskResultStatus::InProgress) {
+        if !(output.is_null()
+            || output.as_object().is_some_and(|o| o.is_empty())
+                && status == TaskResultStatus::InProgress)
+        {
             self.st.tasks[idx].output = output.clone();
         }
         self.st.tasks[idx].updated_at = Some(self.now);
@@ -209,7 +290,11 @@ impl<'d> Decider<'d> {
                 }
                 let td = self.task_def_of(idx);
                 if td.response_timeout_ms > 0 {
-                    self.timer(TimerKind::ResponseTimeout, idx, self.now.saturating_add(td.response_timeout_ms));
+                    self.timer(
+                        TimerKind::ResponseTimeout,
+                        idx,
+                        self.now.saturating_add(td.response_timeout_ms),
+                    );
                 }
                 if let Some(after) = callback_after_ms
                     && let Some(q) = self.queued(idx, self.now.saturating_add(after))
@@ -225,7 +310,12 @@ impl<'d> Decider<'d> {
                 self.advance();
             }
             TaskResultStatus::Failed => {
-                self.fail_task(idx, TaskStatus::Failed, reason.unwrap_or_else(|| "failed".to_string()), false);
+                self.fail_task(
+                    idx,
+                    TaskStatus::Failed,
+                    reason.unwrap_or_else(|| "failed".to_string()),
+                    false,
+                );
                 self.advance();
             }
             TaskResultStatus::FailedWithTerminalError => {
@@ -243,20 +333,34 @@ impl<'d> Decider<'d> {
 
     fn on_timer(&mut self, timer: &Timer) -> Outcome {
         if timer.kind == TimerKind::WorkflowTimeout {
-            if !matches!(self.st.status, WorkflowStatus::Running | WorkflowStatus::Paused) {
+            if !matches!(
+                self.st.status,
+                WorkflowStatus::Running | WorkflowStatus::Paused
+            ) {
                 return Outcome::Ignored("the workflow has ended".to_string());
             }
             if self.st.created_at.saturating_add(self.def.timeout_ms) > self.now {
                 return Outcome::Ignored("the workflow timeout is not due".to_string());
             }
-            let msg = format!("workflow exceeded its timeout of {} ms", self.def.timeout_ms);
+            let msg = format!(
+                "workflow exceeded its timeout of {} ms",
+                self.def.timeout_ms
+            );
             match self.def.timeout_policy {
-                WorkflowTimeoutPolicy::TimeOutWf => self.end_workflow(WorkflowStatus::TimedOut, Some(msg)),
-                WorkflowTimeoutPolicy::AlertOnly => self.effects.push(Effect::Alert { message: msg }),
+                WorkflowTimeoutPolicy::TimeOutWf => {
+                    self.end_workflow(WorkflowStatus::TimedOut, Some(msg))
+                }
+                WorkflowTimeoutPolicy::AlertOnly => {
+                    self.effects.push(Effect::Alert { message: msg })
+                }
             }
             return Outcome::Applied;
         }
-        let Some(idx) = timer.task_id.as_deref().and_then(|id| self.st.task_index(id)) else {
+        let Some(idx) = timer
+            .task_id
+            .as_deref()
+            .and_then(|id| self.st.task_index(id))
+        else {
             return Outcome::Ignored("the timer's task is unknown".to_string());
         };
         let t = &self.st.tasks[idx];
@@ -279,25 +383,38 @@ impl<'d> Decider<'d> {
                 let msg = format!("task exceeded its timeout of {} ms", td.timeout_ms);
                 match td.timeout_policy {
                     TaskTimeoutPolicy::AlertOnly => {
-                        self.effects.push(Effect::Alert { message: format!("{}: {msg}", t.ref_name) });
+                        self.effects.push(Effect::Alert {
+                            message: format!("{}: {msg}", t.ref_name),
+                        });
                         return Outcome::Applied;
                     }
-                    TaskTimeoutPolicy::Retry => self.fail_task(idx, TaskStatus::TimedOut, msg, false),
-                    TaskTimeoutPolicy::TimeOutWf => self.fail_task(idx, TaskStatus::TimedOut, msg, true),
+                    TaskTimeoutPolicy::Retry => {
+                        self.fail_task(idx, TaskStatus::TimedOut, msg, false)
+                    }
+                    TaskTimeoutPolicy::TimeOutWf => {
+                        self.fail_task(idx, TaskStatus::TimedOut, msg, true)
+                    }
                 }
             }
             TimerKind::ResponseTimeout => {
                 if t.status != TaskStatus::InProgress || td.response_timeout_ms == 0 {
                     return Outcome::Ignored("the task is not running".to_string());
                 }
-                let due = t.updated_at.unwrap_or(t.scheduled_at).saturating_add(td.response_timeout_ms);
+                let due = t
+                    .updated_at
+                    .unwrap_or(t.scheduled_at)
+                    .saturating_add(td.response_timeout_ms);
                 if due > self.now {
                     // A progress report moved the deadline: wait for the new one.
                     self.timer(TimerKind::ResponseTimeout, idx, due);
                     return Outcome::Applied;
                 }
-                let msg = format!("no response from the worker within {} ms", td.response_timeout_ms);
-                let wf = td.timeout_policy == TaskTimeoutPolicy::TimeOutWf && t.attempt >= td.retry_count;
+                let msg = format!(
+                    "no response from the worker within {} ms",
+                    td.response_timeout_ms
+                );
+                let wf = td.timeout_policy == TaskTimeoutPolicy::TimeOutWf
+                    && t.attempt >= td.retry_count;
                 self.fail_task(idx, TaskStatus::TimedOut, msg, wf);
             }
             TimerKind::PollTimeout => {
@@ -307,7 +424,10 @@ impl<'d> Decider<'d> {
                 if t.scheduled_at.saturating_add(td.poll_timeout_ms) > self.now {
                     return Outcome::Ignored("the poll timeout is not due".to_string());
                 }
-                let msg = format!("no worker picked the task up within {} ms", td.poll_timeout_ms);
+                let msg = format!(
+                    "no worker picked the task up within {} ms",
+                    td.poll_timeout_ms
+                );
                 self.fail_task(idx, TaskStatus::TimedOut, msg, false);
             }
             TimerKind::WorkflowTimeout => return Outcome::Ignored("handled above".to_string()),
@@ -324,11 +444,17 @@ impl<'d> Decider<'d> {
         comment: Option<&str>,
     ) -> Outcome {
         let Some(idx) = self.st.task_index(task_id) else {
-            return Outcome::Rejected(format!("no task `{task_id}` in workflow {}", self.st.workflow_id));
+            return Outcome::Rejected(format!(
+                "no task `{task_id}` in workflow {}",
+                self.st.workflow_id
+            ));
         };
         let t = &self.st.tasks[idx];
         if t.task_type != "HUMAN" {
-            return Outcome::Rejected(format!("task {task_id} is a {} task, not HUMAN", t.task_type));
+            return Outcome::Rejected(format!(
+                "task {task_id} is a {} task, not HUMAN",
+                t.task_type
+            ));
         }
         if t.status.is_terminal() {
             return Outcome::Ignored(format!("task {task_id} is already {}", t.status.as_str()));
@@ -336,7 +462,11 @@ impl<'d> Decider<'d> {
         if self.st.status.is_terminal() {
             return Outcome::Ignored(format!("the workflow is {}", self.st.status.as_str()));
         }
-        let required = self.def.find(&t.def_ref).and_then(|d| d.role).unwrap_or(Role::L0);
+        let required = self
+            .def
+            .find(&t.def_ref)
+            .and_then(|d| d.role)
+            .unwrap_or(Role::L0);
         if by.role > required {
             return Outcome::Rejected(format!(
                 "{} has role {:?}; deciding task {} needs {:?} or higher",
@@ -372,7 +502,10 @@ impl<'d> Decider<'d> {
         reason: Option<&str>,
     ) -> Outcome {
         let Some(idx) = self.st.task_index(task_id) else {
-            return Outcome::Rejected(format!("no task `{task_id}` in workflow {}", self.st.workflow_id));
+            return Outcome::Rejected(format!(
+                "no task `{task_id}` in workflow {}",
+                self.st.workflow_id
+            ));
         };
         let t = &self.st.tasks[idx];
         if t.control.child_id.as_deref() != Some(child_id) {
@@ -394,7 +527,9 @@ impl<'d> Decider<'d> {
                 );
                 self.fail_task(idx, TaskStatus::Failed, why, false);
             }
-            s => return Outcome::Rejected(format!("a child cannot end with status {}", s.as_str())),
+            s => {
+                return Outcome::Rejected(format!("a child cannot end with status {}", s.as_str()));
+            }
         }
         self.advance();
         Outcome::Applied
@@ -416,7 +551,10 @@ impl<'d> Decider<'d> {
                 !t.retried
                     && matches!(
                         t.status,
-                        TaskStatus::Failed | TaskStatus::FailedWithTerminalError | TaskStatus::TimedOut | TaskStatus::Canceled
+                        TaskStatus::Failed
+                            | TaskStatus::FailedWithTerminalError
+                            | TaskStatus::TimedOut
+                            | TaskStatus::Canceled
                     )
                     && self.st.latest_index(&t.ref_name) == Some(i)
             })
@@ -432,6 +570,76 @@ impl<'d> Decider<'d> {
         Outcome::Applied
     }
 
+    fn on_rerun(
+        &mut self,
+        from: Option<&str>,
+        workflow_input: Option<&Value>,
+        task_input: Option<&Value>,
+    ) -> Outcome {
+        if !self.st.status.is_terminal() {
+            return Outcome::Rejected(format!(
+                "only an ended workflow can be rerun; this one is {}",
+                self.st.status.as_str()
+            ));
+        }
+        let Some(task_id) = from else {
+            if let Some(input) = workflow_input {
+                match crate::input::apply_defaults(self.def, input) {
+                    Ok(v) => self.st.input = v,
+                    Err(msg) => return Outcome::Rejected(msg),
+                }
+            }
+            return self.restart_unchecked();
+        };
+        let Some(pos) = self.st.task_index(task_id) else {
+            return Outcome::Rejected(format!(
+                "no task `{task_id}` in workflow {}",
+                self.st.workflow_id
+            ));
+        };
+        let t = &self.st.tasks[pos];
+        let Some(task) = self.def_task(&t.def_ref) else {
+            return Outcome::Rejected(format!("task `{}` is not in the definition", t.ref_name));
+        };
+        if !task.kind.is_worker_task()
+            && !matches!(
+                task.kind,
+                TaskKind::Wait | TaskKind::Human(_) | TaskKind::SubWorkflow(_)
+            )
+        {
+            return Outcome::Rejected(format!(
+                "rerun from a {} task is not supported; rerun from the task before it",
+                t.task_type
+            ));
+        }
+        let (suffix, reason) = (t.suffix.clone(), format!("rerun from {}", t.ref_name));
+        self.st.truncate_tasks(pos);
+        self.st.status = WorkflowStatus::Running;
+        self.st.reason = None;
+        self.st.failed_task_ref = None;
+        self.st.ended_at = None;
+        let idx = self.start_task(&task, &suffix, 0);
+        if let (Some(Value::Object(extra)), Value::Object(input)) =
+            (task_input, &mut self.st.tasks[idx].input)
+        {
+            for (k, v) in extra {
+                input.insert(k.clone(), v.clone());
+            }
+            // The queue entry must carry the new input too.
+            let updated = self.st.tasks[idx].input.clone();
+            for e in &mut self.effects {
+                if let Effect::Enqueue(q) = e
+                    && q.task_id == self.st.tasks[idx].task_id
+                {
+                    q.input = updated.clone();
+                }
+            }
+        }
+        self.st.tasks[idx].reason = Some(reason);
+        self.advance();
+        Outcome::Applied
+    }
+
     fn on_restarted(&mut self) -> Outcome {
         if !self.st.status.is_terminal() {
             return Outcome::Rejected(format!(
@@ -440,8 +648,14 @@ impl<'d> Decider<'d> {
             ));
         }
         if !self.def.restartable {
-            return Outcome::Rejected("the definition is not restartable (restartable: false)".to_string());
+            return Outcome::Rejected(
+                "the definition is not restartable (restartable: false)".to_string(),
+            );
         }
+        self.restart_unchecked()
+    }
+
+    fn restart_unchecked(&mut self) -> Outcome {
         self.st.clear_tasks();
         self.st.status = WorkflowStatus::Running;
         self.st.reason = None;
@@ -463,7 +677,9 @@ impl<'d> Decider<'d> {
 
     fn on_task_skipped(&mut self, ref_name: &str, by: &str) -> Outcome {
         let Some(idx) = self.st.latest_index(ref_name) else {
-            return Outcome::Rejected(format!("task `{ref_name}` has not been scheduled; only a scheduled or running task can be skipped"));
+            return Outcome::Rejected(format!(
+                "task `{ref_name}` has not been scheduled; only a scheduled or running task can be skipped"
+            ));
         };
         if self.st.tasks[idx].status.is_terminal() {
             return Outcome::Rejected(format!(
@@ -471,10 +687,15 @@ impl<'d> Decider<'d> {
                 self.st.tasks[idx].status.as_str()
             ));
         }
-        if !matches!(self.st.status, WorkflowStatus::Running | WorkflowStatus::Paused) {
+        if !matches!(
+            self.st.status,
+            WorkflowStatus::Running | WorkflowStatus::Paused
+        ) {
             return Outcome::Rejected(format!("the workflow is {}", self.st.status.as_str()));
         }
-        self.effects.push(Effect::Dequeue { task_id: self.st.tasks[idx].task_id.clone() });
+        self.effects.push(Effect::Dequeue {
+            task_id: self.st.tasks[idx].task_id.clone(),
+        });
         self.set_status(idx, TaskStatus::Skipped, Some(format!("skipped by {by}")));
         self.advance();
         Outcome::Applied

@@ -35,10 +35,17 @@ pub(crate) fn forked_tasks(spec: &DynamicForkSpec, input: &Value) -> Result<Vec<
     };
     let doc = json!({ "name": "dynamic_fork", "tasks": defs });
     let text = doc.to_string();
-    let node = baton_model::source::parse(&text).map_err(|e| format!("FORK_JOIN_DYNAMIC: {}", e.message))?;
+    let node = baton_model::source::parse(&text)
+        .map_err(|e| format!("FORK_JOIN_DYNAMIC: {}", e.message))?;
     let loaded = baton_model::conductor::from_node(&node).map_err(|diags| {
-        let msgs: Vec<String> = diags.iter().map(|d| format!("{}: {}", d.field, d.message)).collect();
-        format!("FORK_JOIN_DYNAMIC: the forked tasks are not valid: {}", msgs.join("; "))
+        let msgs: Vec<String> = diags
+            .iter()
+            .map(|d| format!("{}: {}", d.field, d.message))
+            .collect();
+        format!(
+            "FORK_JOIN_DYNAMIC: the forked tasks are not valid: {}",
+            msgs.join("; ")
+        )
     })?;
     let mut tasks = loaded.def.tasks;
     for t in &mut tasks {
@@ -49,7 +56,10 @@ pub(crate) fn forked_tasks(spec: &DynamicForkSpec, input: &Value) -> Result<Vec<
     }
     let mut seen = std::collections::HashSet::new();
     if let Some(dup) = tasks.iter().find(|t| !seen.insert(t.ref_name.clone())) {
-        return Err(format!("FORK_JOIN_DYNAMIC: task ref `{}` appears twice", dup.ref_name));
+        return Err(format!(
+            "FORK_JOIN_DYNAMIC: task ref `{}` appears twice",
+            dup.ref_name
+        ));
     }
     Ok(tasks)
 }
@@ -63,7 +73,10 @@ fn from_fork_task_name(input: &Value) -> Result<(Vec<Value>, Map<String, Value>)
     let Some(list) = input.get("forkTaskInputs").and_then(Value::as_array) else {
         return Err("FORK_JOIN_DYNAMIC: input `forkTaskInputs` must be a list".to_string());
     };
-    let task_type = input.get("forkTaskType").and_then(Value::as_str).unwrap_or("SIMPLE");
+    let task_type = input
+        .get("forkTaskType")
+        .and_then(Value::as_str)
+        .unwrap_or("SIMPLE");
     let mut defs = Vec::with_capacity(list.len());
     let mut inputs = Map::new();
     for (i, item) in list.iter().enumerate() {

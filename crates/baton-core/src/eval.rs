@@ -25,7 +25,8 @@ pub(crate) fn case_string(v: &Value) -> String {
 pub(crate) fn parse_until(s: &str) -> Result<u64, String> {
     let s = s.trim();
     if let Ok(ts) = s.parse::<jiff::Timestamp>() {
-        return u64::try_from(ts.as_millisecond()).map_err(|_| "times before 1970 are not supported".to_string());
+        return u64::try_from(ts.as_millisecond())
+            .map_err(|_| "times before 1970 are not supported".to_string());
     }
     let (civil, zone) = s.rsplit_once(' ').ok_or_else(|| until_help(s))?;
     let offset = match zone {
@@ -36,7 +37,8 @@ pub(crate) fn parse_until(s: &str) -> Result<u64, String> {
         .or_else(|_| jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M", civil))
         .map_err(|_| until_help(s))?;
     let ts = offset.to_timestamp(dt).map_err(|e| e.to_string())?;
-    u64::try_from(ts.as_millisecond()).map_err(|_| "times before 1970 are not supported".to_string())
+    u64::try_from(ts.as_millisecond())
+        .map_err(|_| "times before 1970 are not supported".to_string())
 }
 
 fn parse_offset(z: &str) -> Option<jiff::tz::Offset> {
@@ -51,14 +53,19 @@ fn parse_offset(z: &str) -> Option<jiff::tz::Offset> {
 }
 
 fn until_help(s: &str) -> String {
-    format!("cannot read time {s:?}; write `2026-11-21T10:00:00Z` or `2026-11-21 10:00 UTC` (or an offset like `+02:00`)")
+    format!(
+        "cannot read time {s:?}; write `2026-11-21T10:00:00Z` or `2026-11-21 10:00 UTC` (or an offset like `+02:00`)"
+    )
 }
 
 impl Decider<'_> {
     /// A `when:` condition: `${…}` templates are resolved first; a boolean result is used
     /// as is, text is evaluated as JavaScript with `$` = `{input, variables}` of the workflow.
     pub(crate) fn eval_condition(&self, cond: &str) -> Result<bool, String> {
-        let scope = StateScope { state: &self.st, task_id: None };
+        let scope = StateScope {
+            state: &self.st,
+            task_id: None,
+        };
         let resolved = template::resolve_str(cond, &scope);
         match resolved {
             Value::Bool(b) => Ok(b),

@@ -17,7 +17,10 @@ pub struct Principal {
 impl Principal {
     /// The engine acting on its own (timers, runners): full authority.
     pub fn system() -> Self {
-        Principal { name: "baton".to_string(), role: Role::L0 }
+        Principal {
+            name: "baton".to_string(),
+            role: Role::L0,
+        }
     }
 }
 
@@ -120,6 +123,22 @@ pub enum Event {
     },
     /// Operator: run an ended workflow again from the start, with the same id and input.
     Restarted {
+        /// Who.
+        by: Principal,
+    },
+    /// Operator: run an ended workflow again, from the start (with a new input if given)
+    /// or from one task (the attempts created after it are dropped; that task runs again,
+    /// with `task_input` merged over its input if given). Conductor's `rerun`.
+    Rerun {
+        /// The task attempt to run again from; `None` = from the start.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from_task_id: Option<String>,
+        /// New workflow input (from the start only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        workflow_input: Option<Value>,
+        /// Input values merged over the rerun task's input.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        task_input: Option<Value>,
         /// Who.
         by: Principal,
     },

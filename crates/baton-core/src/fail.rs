@@ -4,28 +4,45 @@ use crate::decide::Decider;
 use crate::event::{Effect, StartRequest};
 use crate::scope::StateScope;
 use crate::state::{TaskStatus, Timestamp, WorkflowStatus};
-use baton_model::{FailureWorkflow, OutputSpec, SourceFormat, Task, TaskDef, TaskKind, WorkflowDef};
+use baton_model::{
+    FailureWorkflow, OutputSpec, SourceFormat, Task, TaskDef, TaskKind, WorkflowDef,
+};
 use serde_json::{Map, Value};
 
 impl Decider<'_> {
     /// An attempt failed (or timed out): retry it, let an optional task pass, or end the
     /// workflow. `time_out_workflow` applies a TIME_OUT_WF policy.
-    pub(crate) fn fail_task(&mut self, idx: usize, status: TaskStatus, reason: String, time_out_workflow: bool) {
-        let was_queued = matches!(self.st.tasks[idx].status, TaskStatus::Scheduled | TaskStatus::InProgress)
-            && self.def_task_kind(idx).is_some_and(|k| k.is_worker_task());
+    pub(crate) fn fail_task(
+        &mut self,
+        idx: usize,
+        status: TaskStatus,
+        reason: String,
+        time_out_workflow: bool,
+    ) {
+        let was_queued = matches!(
+            self.st.tasks[idx].status,
+            TaskStatus::Scheduled | TaskStatus::InProgress
+        ) && self.def_task_kind(idx).is_some_and(|k| k.is_worker_task());
         self.set_status(idx, status, Some(reason.clone()));
         if was_queued {
-            self.effects.push(Effect::Dequeue { task_id: self.st.tasks[idx].task_id.clone() });
+            self.effects.push(Effect::Dequeue {
+                task_id: self.st.tasks[idx].task_id.clone(),
+            });
         }
         if let Some(child) = self.st.tasks[idx].control.child_id.clone()
             && self.st.tasks[idx].task_type == "SUB_WORKFLOW"
             && status == TaskStatus::TimedOut
         {
-            self.effects.push(Effect::TerminateWorkflow { workflow_id: child, reason: reason.clone() });
+            self.effects.push(Effect::TerminateWorkflow {
+                workflow_id: child,
+                reason: reason.clone(),
+            });
         }
         let td = self.task_def_of(idx);
         let kind = self.def_task_kind(idx);
-        let retryable = kind.as_ref().is_some_and(|k| k.is_worker_task() || matches!(k, TaskKind::SubWorkflow(_)));
+        let retryable = kind
+            .as_ref()
+            .is_some_and(|k| k.is_worker_task() || matches!(k, TaskKind::SubWorkflow(_)));
         let t = &self.st.tasks[idx];
         if time_out_workflow {
             let why = format!("task `{}` timed out: {reason}", t.ref_name);
@@ -33,7 +50,8 @@ impl Decider<'_> {
             self.end_workflow(WorkflowStatus::TimedOut, Some(why));
             return;
         }
-        if retryable && status != TaskStatus::FailedWithTerminalError && t.attempt < td.retry_count {
+        if retryable && status != TaskStatus::FailedWithTerminalError && t.attempt < td.retry_count
+        {
             let delay = crate::backoff::retry_delay_ms(&td, t.attempt, &t.task_id);
             self.retry_task(idx, self.now.saturating_add(delay));
             return;
@@ -43,7 +61,11 @@ impl Decider<'_> {
             self.set_status(idx, TaskStatus::CompletedWithErrors, None);
             return;
         }
-        let why = format!("task `{}` {}: {reason}", t.ref_name, status.as_str().to_lowercase().replace('_', " "));
+        let why = format!(
+            "task `{}` {}: {reason}",
+            t.ref_name,
+            status.as_str().to_lowercase().replace('_', " ")
+        );
         self.st.failed_task_ref = Some(t.ref_name.clone());
         self.end_workflow(WorkflowStatus::Failed, Some(why));
     }
@@ -51,7 +73,9 @@ impl Decider<'_> {
     /// Starts the next attempt of the task behind attempt `idx`, visible at `visible_at`.
     pub(crate) fn retry_task(&mut self, idx: usize, visible_at: Timestamp) {
         let t = &self.st.tasks[idx];
-        let Some(task) = self.def_task(&t.def_ref) else { return };
+        let Some(task) = self.def_task(&t.def_ref) else {
+            return;
+        };
         let (suffix, attempt) = (t.suffix.clone(), t.attempt + 1);
         self.st.tasks[idx].retried = true;
         let new_idx = self.start_task_at(&task, &suffix, attempt, visible_at);
@@ -72,7 +96,11 @@ impl Decider<'_> {
     }
 
     /// [`Self::end_workflow`] without recomputing the output (TERMINATE sets it).
-    pub(crate) fn end_workflow_keep_output(&mut self, status: WorkflowStatus, reason: Option<String>) {
+    pub(crate) fn end_workflow_keep_output(
+        &mut self,
+        status: WorkflowStatus,
+        reason: Option<String>,
+    ) {
         for idx in 0..self.st.tasks.len() {
             if self.st.tasks[idx].status.is_terminal() {
                 continue;
@@ -81,9 +109,15 @@ impl Decider<'_> {
             let effect = match (&t.control.child_id, t.task_type.as_str()) {
                 (Some(child), "SUB_WORKFLOW") => Effect::TerminateWorkflow {
                     workflow_id: child.clone(),
-                    reason: format!("parent workflow {} ended {}", self.st.workflow_id, status.as_str()),
+                    reason: format!(
+                        "parent workflow {} ended {}",
+                        self.st.workflow_id,
+                        status.as_str()
+                    ),
                 },
-                _ => Effect::Dequeue { task_id: t.task_id.clone() },
+                _ => Effect::Dequeue {
+                    task_id: t.task_id.clone(),
+                },
             };
             self.effects.push(effect);
             let why = format!("workflow ended {}", status.as_str());
@@ -99,16 +133,35 @@ impl Decider<'_> {
     }
 
     fn start_failure_workflow(&mut self, status: WorkflowStatus) {
-        let Some(fw) = &self.def.failure_workflow else { return };
+        let Some(fw) = &self.def.failure_workflow else {
+            return;
+        };
         let mut input = Map::new();
-        input.insert("workflowId".into(), Value::String(self.st.workflow_id.clone()));
-        input.insert("reason".into(), self.st.reason.clone().map_or(Value::Null, Value::String));
-        input.insert("failureStatus".into(), Value::String(status.as_str().to_string()));
-        input.insert("failedTaskRef".into(), self.st.failed_task_ref.clone().map_or(Value::Null, Value::String));
+        input.insert(
+            "workflowId".into(),
+            Value::String(self.st.workflow_id.clone()),
+        );
+        input.insert(
+            "reason".into(),
+            self.st.reason.clone().map_or(Value::Null, Value::String),
+        );
+        input.insert(
+            "failureStatus".into(),
+            Value::String(status.as_str().to_string()),
+        );
+        input.insert(
+            "failedTaskRef".into(),
+            self.st
+                .failed_task_ref
+                .clone()
+                .map_or(Value::Null, Value::String),
+        );
         input.insert("input".into(), self.st.input.clone());
         let (name, definition) = match fw {
             FailureWorkflow::Named(n) => (n.clone(), None),
-            FailureWorkflow::Inline { id, steps } => (id.clone(), Some(Box::new(inline_failure_def(id, steps)))),
+            FailureWorkflow::Inline { id, steps } => {
+                (id.clone(), Some(Box::new(inline_failure_def(id, steps))))
+            }
         };
         self.effects.push(Effect::StartWorkflow(StartRequest {
             workflow_id: format!("{}.failure", self.st.workflow_id),
@@ -125,7 +178,10 @@ impl Decider<'_> {
     fn workflow_output(&self) -> Value {
         match &self.def.output {
             OutputSpec::Template(t) => {
-                let scope = StateScope { state: &self.st, task_id: None };
+                let scope = StateScope {
+                    state: &self.st,
+                    task_id: None,
+                };
                 baton_expr::template::resolve(&Value::Object(t.clone()), &scope)
             }
             OutputSpec::LastTask => self

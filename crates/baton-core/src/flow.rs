@@ -21,7 +21,8 @@ impl Decider<'_> {
                 Some(Value::Array(_)) => {}
                 other => {
                     let got = other.map_or("nothing".to_string(), |v| v.to_string());
-                    let why = format!("DO_WHILE: input `{param}` must be a list to loop over, got {got}");
+                    let why =
+                        format!("DO_WHILE: input `{param}` must be a list to loop over, got {got}");
                     self.fail_task(idx, TaskStatus::FailedWithTerminalError, why, false);
                     return;
                 }
@@ -34,7 +35,11 @@ impl Decider<'_> {
 
     fn begin_iteration(&mut self, idx: usize, spec: &DoWhileSpec, n: u32) {
         let item = spec.items_param.as_ref().and_then(|p| {
-            self.st.tasks[idx].input.get(p).and_then(|v| v.get(n.saturating_sub(1) as usize)).cloned()
+            self.st.tasks[idx]
+                .input
+                .get(p)
+                .and_then(|v| v.get(n.saturating_sub(1) as usize))
+                .cloned()
         });
         let t = &mut self.st.tasks[idx];
         t.control.iteration = n;
@@ -56,17 +61,24 @@ impl Decider<'_> {
         let n = self.st.tasks[idx].control.iteration.max(1);
         let body_suffix = format!("{suffix}__{n}");
         let progress = if spec.body.is_empty() {
-            Progress::Done { branch_skipped: false }
+            Progress::Done {
+                branch_skipped: false,
+            }
         } else {
             self.walk_block(&spec.body, &body_suffix)
         };
-        if !matches!(progress, Progress::Done { .. }) || self.st.tasks[idx].status != TaskStatus::InProgress {
+        if !matches!(progress, Progress::Done { .. })
+            || self.st.tasks[idx].status != TaskStatus::InProgress
+        {
             return;
         }
         // Record this iteration's outputs under its number, as Conductor does.
         let mut outputs = Map::new();
         baton_model::walk_list(&spec.body, &mut |t: &Task| {
-            if let Some(i) = self.st.latest_index(&format!("{}{body_suffix}", t.ref_name)) {
+            if let Some(i) = self
+                .st
+                .latest_index(&format!("{}{body_suffix}", t.ref_name))
+            {
                 outputs.insert(t.ref_name.clone(), self.st.tasks[i].output.clone());
             }
         });
@@ -75,16 +87,28 @@ impl Decider<'_> {
         }
         let again = match &spec.items_param {
             Some(p) => {
-                let len = self.st.tasks[idx].input.get(p).and_then(Value::as_array).map_or(0, Vec::len);
+                let len = self.st.tasks[idx]
+                    .input
+                    .get(p)
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len);
                 Ok((n as usize) < len)
             }
             None => {
-                let mut scope = self.st.tasks[idx].input.as_object().cloned().unwrap_or_default();
-                scope.insert(self.st.tasks[idx].def_ref.clone(), self.st.tasks[idx].output.clone());
+                let mut scope = self.st.tasks[idx]
+                    .input
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default();
+                scope.insert(
+                    self.st.tasks[idx].def_ref.clone(),
+                    self.st.tasks[idx].output.clone(),
+                );
                 for (r, o) in outputs {
                     scope.insert(r, o);
                 }
-                crate::eval::javascript(&spec.condition, &Value::Object(scope)).map(|v| baton_expr::js::truthy(&v))
+                crate::eval::javascript(&spec.condition, &Value::Object(scope))
+                    .map(|v| baton_expr::js::truthy(&v))
             }
         };
         match again {
@@ -110,14 +134,21 @@ impl Decider<'_> {
         match crate::dynamic::forked_tasks(spec, &input) {
             Ok(tasks) => {
                 let clash = tasks.iter().find(|t| {
-                    self.def.find(&t.ref_name).is_some() || self.st.latest_of_def(&t.ref_name).is_some()
+                    self.def.find(&t.ref_name).is_some()
+                        || self.st.latest_of_def(&t.ref_name).is_some()
                 });
                 if let Some(t) = clash {
-                    let why = format!("FORK_JOIN_DYNAMIC: forked task ref `{}` is already used in this workflow", t.ref_name);
+                    let why = format!(
+                        "FORK_JOIN_DYNAMIC: forked task ref `{}` is already used in this workflow",
+                        t.ref_name
+                    );
                     self.fail_task(idx, TaskStatus::FailedWithTerminalError, why, false);
                     return;
                 }
-                let refs: Vec<Value> = tasks.iter().map(|t| Value::String(t.ref_name.clone())).collect();
+                let refs: Vec<Value> = tasks
+                    .iter()
+                    .map(|t| Value::String(t.ref_name.clone()))
+                    .collect();
                 self.st.tasks[idx].control.forked = tasks;
                 self.complete_now(idx, serde_json::json!({ "forkedTasks": refs }));
             }
@@ -126,7 +157,14 @@ impl Decider<'_> {
     }
 
     /// Completes a JOIN once every task it waits for is done.
-    pub(crate) fn drive_join(&mut self, tasks: &[Task], i: usize, join_on: &[String], idx: usize, suffix: &str) {
+    pub(crate) fn drive_join(
+        &mut self,
+        tasks: &[Task],
+        i: usize,
+        join_on: &[String],
+        idx: usize,
+        suffix: &str,
+    ) {
         let mut waited: Vec<Task> = Vec::new();
         if join_on.is_empty() {
             // A JOIN after a dynamic fork waits for everything the fork started.

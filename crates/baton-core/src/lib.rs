@@ -25,10 +25,15 @@ mod walk;
 
 pub use backoff::retry_delay_ms;
 pub use decide::{Decision, Outcome, decide};
-pub use event::{Effect, Event, Principal, QueuedTask, StartRequest, TaskResultStatus, Timer, TimerKind, Transition};
+pub use event::{
+    Effect, Event, Principal, QueuedTask, StartRequest, TaskResultStatus, Timer, TimerKind,
+    Transition,
+};
 pub use fail::inline_failure_def;
 pub use input::apply_defaults;
-pub use state::{ControlState, ParentLink, TaskInstance, TaskStatus, Timestamp, WorkflowState, WorkflowStatus};
+pub use state::{
+    ControlState, ParentLink, TaskInstance, TaskStatus, Timestamp, WorkflowState, WorkflowStatus,
+};
 
 use baton_model::WorkflowDef;
 

@@ -24,16 +24,30 @@ impl Scope for StateScope<'_> {
                 "workflowType" | "name" => Some(Cow::Owned(Value::String(st.name.clone()))),
                 "version" => Some(Cow::Owned(Value::from(st.version))),
                 "status" => Some(Cow::Owned(Value::String(st.status.as_str().to_string()))),
-                "correlationId" => st.correlation_id.as_ref().map(|c| Cow::Owned(Value::String(c.clone()))),
-                "parentWorkflowId" => st.parent.as_ref().map(|p| Cow::Owned(Value::String(p.workflow_id.clone()))),
-                "parentWorkflowTaskId" => st.parent.as_ref().map(|p| Cow::Owned(Value::String(p.task_id.clone()))),
+                "correlationId" => st
+                    .correlation_id
+                    .as_ref()
+                    .map(|c| Cow::Owned(Value::String(c.clone()))),
+                "parentWorkflowId" => st
+                    .parent
+                    .as_ref()
+                    .map(|p| Cow::Owned(Value::String(p.workflow_id.clone()))),
+                "parentWorkflowTaskId" => st
+                    .parent
+                    .as_ref()
+                    .map(|p| Cow::Owned(Value::String(p.task_id.clone()))),
                 "createTime" => Some(Cow::Owned(Value::from(st.created_at))),
-                "reasonForIncompletion" => st.reason.as_ref().map(|r| Cow::Owned(Value::String(r.clone()))),
+                "reasonForIncompletion" => st
+                    .reason
+                    .as_ref()
+                    .map(|r| Cow::Owned(Value::String(r.clone()))),
                 _ => None,
             };
         }
         if root == "CPEWF_TASK_ID" {
-            return self.task_id.map(|t| Cow::Owned(Value::String(t.to_string())));
+            return self
+                .task_id
+                .map(|t| Cow::Owned(Value::String(t.to_string())));
         }
         let task = st.latest_of_def(root)?;
         match key {
@@ -43,8 +57,14 @@ impl Scope for StateScope<'_> {
             "taskId" => Some(Cow::Owned(Value::String(task.task_id.clone()))),
             "referenceTaskName" => Some(Cow::Owned(Value::String(task.ref_name.clone()))),
             "retryCount" => Some(Cow::Owned(Value::from(task.attempt))),
-            "reasonForIncompletion" => task.reason.as_ref().map(|r| Cow::Owned(Value::String(r.clone()))),
-            "workerId" => task.worker_id.as_ref().map(|w| Cow::Owned(Value::String(w.clone()))),
+            "reasonForIncompletion" => task
+                .reason
+                .as_ref()
+                .map(|r| Cow::Owned(Value::String(r.clone()))),
+            "workerId" => task
+                .worker_id
+                .as_ref()
+                .map(|w| Cow::Owned(Value::String(w.clone()))),
             _ => None,
         }
     }

@@ -11,11 +11,22 @@ use serde_json::{Map, Value};
 impl Decider<'_> {
     /// Creates attempt `attempt` of `task` and runs its start semantics.
     pub(crate) fn start_task(&mut self, task: &Task, suffix: &str, attempt: u32) -> usize {
-        self.start_task_at(task, suffix, attempt, self.now.saturating_add(task.start_delay_ms))
+        self.start_task_at(
+            task,
+            suffix,
+            attempt,
+            self.now.saturating_add(task.start_delay_ms),
+        )
     }
 
     /// Like [`Self::start_task`], with the time a worker task becomes visible.
-    pub(crate) fn start_task_at(&mut self, task: &Task, suffix: &str, attempt: u32, visible_at: Timestamp) -> usize {
+    pub(crate) fn start_task_at(
+        &mut self,
+        task: &Task,
+        suffix: &str,
+        attempt: u32,
+        visible_at: Timestamp,
+    ) -> usize {
         let input = self.resolve_input(task);
         let idx = self.create_instance(task, suffix, attempt, TaskStatus::Scheduled, input);
         match &task.kind {
@@ -46,7 +57,11 @@ impl Decider<'_> {
                 self.begin(idx);
                 let td = self.task_def_of(idx);
                 if td.timeout_ms > 0 {
-                    self.timer(TimerKind::TaskTimeout, idx, self.now.saturating_add(td.timeout_ms));
+                    self.timer(
+                        TimerKind::TaskTimeout,
+                        idx,
+                        self.now.saturating_add(td.timeout_ms),
+                    );
                 }
             }
             TaskKind::SubWorkflow(spec) => {
@@ -108,7 +123,11 @@ impl Decider<'_> {
             scheduled_at: self.now,
             started_at: None,
             updated_at: None,
-            ended_at: if status.is_terminal() { Some(self.now) } else { None },
+            ended_at: if status.is_terminal() {
+                Some(self.now)
+            } else {
+                None
+            },
             retried: false,
             branch_skipped: false,
             control: ControlState::default(),
@@ -117,14 +136,23 @@ impl Decider<'_> {
 
     /// Records a task that will not run.
     pub(crate) fn skip_new(&mut self, task: &Task, suffix: &str, why: &str, branch: bool) {
-        let idx = self.create_instance(task, suffix, 0, TaskStatus::Skipped, Value::Object(Map::new()));
+        let idx = self.create_instance(
+            task,
+            suffix,
+            0,
+            TaskStatus::Skipped,
+            Value::Object(Map::new()),
+        );
         self.st.tasks[idx].reason = Some(why.to_string());
         self.st.tasks[idx].branch_skipped = branch;
     }
 
     /// Resolves a task's input template (task definition's `input_template` underneath).
     fn resolve_input(&self, task: &Task) -> Value {
-        let scope = StateScope { state: &self.st, task_id: None };
+        let scope = StateScope {
+            state: &self.st,
+            task_id: None,
+        };
         let mut out = match &task.task_def {
             Some(td) if !td.input_template.is_empty() => {
                 match template::resolve(&Value::Object(td.input_template.clone()), &scope) {
@@ -178,14 +206,20 @@ impl Decider<'_> {
         }
         let td = self.task_def_of(idx);
         if td.poll_timeout_ms > 0 {
-            self.timer(TimerKind::PollTimeout, idx, visible_at.saturating_add(td.poll_timeout_ms));
+            self.timer(
+                TimerKind::PollTimeout,
+                idx,
+                visible_at.saturating_add(td.poll_timeout_ms),
+            );
         }
     }
 
     /// The effective task definition of an attempt: the definition's inline one, else
     /// Conductor's defaults for worker tasks, else no retries.
     pub(crate) fn task_def_of(&self, idx: usize) -> TaskDef {
-        let Some(t) = self.st.tasks.get(idx) else { return TaskDef::no_retries("") };
+        let Some(t) = self.st.tasks.get(idx) else {
+            return TaskDef::no_retries("");
+        };
         match self.def_task(&t.def_ref) {
             Some(task) => match &task.task_def {
                 Some(td) => td.clone(),
@@ -219,7 +253,9 @@ impl Decider<'_> {
     fn start_switch(&mut self, idx: usize, spec: &SwitchSpec) {
         let input = self.st.tasks[idx].input.clone();
         let value = match spec.evaluator {
-            Evaluator::ValueParam => Ok(input.get(&spec.expression).cloned().unwrap_or(Value::Null)),
+            Evaluator::ValueParam => {
+                Ok(input.get(&spec.expression).cloned().unwrap_or(Value::Null))
+            }
             Evaluator::Javascript => crate::eval::javascript(&spec.expression, &input),
         };
         let value = match value {
@@ -231,12 +267,20 @@ impl Decider<'_> {
             }
         };
         let case = crate::eval::case_string(&value);
-        let key = if spec.legacy_decision { "caseOutput" } else { "evaluationResult" };
+        let key = if spec.legacy_decision {
+            "caseOutput"
+        } else {
+            "evaluationResult"
+        };
         let mut out = Map::new();
         out.insert(key.into(), Value::Array(vec![Value::String(case.clone())]));
         out.insert("selectedCase".into(), Value::String(case.clone()));
         let native = !spec.next.is_empty() || spec.next_default.is_some();
-        if native && !spec.next.contains_key(&case) && spec.next_default.is_none() && spec.fail_on_no_match {
+        if native
+            && !spec.next.contains_key(&case)
+            && spec.next_default.is_none()
+            && spec.fail_on_no_match
+        {
             let cases: Vec<&str> = spec.next.keys().map(String::as_str).collect();
             let why = format!(
                 "decision value `{case}` matches none of the cases {} and there is no default",
@@ -247,7 +291,11 @@ impl Decider<'_> {
             return;
         }
         let matched = spec.cases.contains_key(&case) || spec.next.contains_key(&case);
-        if !matched && spec.fail_on_no_match && spec.default_case.is_empty() && spec.next_default.is_none() {
+        if !matched
+            && spec.fail_on_no_match
+            && spec.default_case.is_empty()
+            && spec.next_default.is_none()
+        {
             let why = format!("decision value `{case}` matches no case and there is no default");
             self.fail_task(idx, TaskStatus::FailedWithTerminalError, why, false);
             return;
@@ -263,8 +311,12 @@ impl Decider<'_> {
             (Some(Value::String(d)), _) => baton_model::duration::parse_duration(d)
                 .map(|ms| Some(self.now.saturating_add(ms)))
                 .map_err(|e| format!("WAIT `duration` {d:?}: {e}")),
-            (_, Some(Value::String(u))) => crate::eval::parse_until(u).map(Some).map_err(|e| format!("WAIT `until` {u:?}: {e}")),
-            (Some(v), _) | (_, Some(v)) if !v.is_null() => Err(format!("WAIT: `duration`/`until` must be text, got {v}")),
+            (_, Some(Value::String(u))) => crate::eval::parse_until(u)
+                .map(Some)
+                .map_err(|e| format!("WAIT `until` {u:?}: {e}")),
+            (Some(v), _) | (_, Some(v)) if !v.is_null() => {
+                Err(format!("WAIT: `duration`/`until` must be text, got {v}"))
+            }
             _ => Ok(None),
         };
         match due {
@@ -279,7 +331,11 @@ impl Decider<'_> {
     fn start_other_workflow(&mut self, idx: usize) {
         let input = self.st.tasks[idx].input.clone();
         let req = input.get("startWorkflow").cloned().unwrap_or(Value::Null);
-        let Some(name) = req.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) else {
+        let Some(name) = req
+            .get("name")
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
+        else {
             let why = "START_WORKFLOW needs input `startWorkflow: {name, version?, input?, correlationId?}`".to_string();
             self.fail_task(idx, TaskStatus::FailedWithTerminalError, why, false);
             return;
@@ -289,10 +345,19 @@ impl Decider<'_> {
         self.effects.push(Effect::StartWorkflow(StartRequest {
             workflow_id: child.clone(),
             name: name.to_string(),
-            version: req.get("version").and_then(Value::as_u64).and_then(|v| u32::try_from(v).ok()),
+            version: req
+                .get("version")
+                .and_then(Value::as_u64)
+                .and_then(|v| u32::try_from(v).ok()),
             definition: None,
-            input: req.get("input").cloned().unwrap_or_else(|| Value::Object(Map::new())),
-            correlation_id: req.get("correlationId").and_then(Value::as_str).map(str::to_string),
+            input: req
+                .get("input")
+                .cloned()
+                .unwrap_or_else(|| Value::Object(Map::new())),
+            correlation_id: req
+                .get("correlationId")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             parent: None,
         }));
         self.complete_now(idx, serde_json::json!({ "workflowId": child }));
@@ -300,17 +365,26 @@ impl Decider<'_> {
 
     fn start_terminate(&mut self, idx: usize) {
         let input = self.st.tasks[idx].input.clone();
-        let status = match input.get("terminationStatus").and_then(Value::as_str).unwrap_or("COMPLETED") {
+        let status = match input
+            .get("terminationStatus")
+            .and_then(Value::as_str)
+            .unwrap_or("COMPLETED")
+        {
             "COMPLETED" => WorkflowStatus::Completed,
             "FAILED" => WorkflowStatus::Failed,
             "TERMINATED" => WorkflowStatus::Terminated,
             other => {
-                let why = format!("TERMINATE: terminationStatus must be COMPLETED, FAILED or TERMINATED, not `{other}`");
+                let why = format!(
+                    "TERMINATE: terminationStatus must be COMPLETED, FAILED or TERMINATED, not `{other}`"
+                );
                 self.fail_task(idx, TaskStatus::FailedWithTerminalError, why, false);
                 return;
             }
         };
-        let reason = input.get("terminationReason").and_then(Value::as_str).map(str::to_string);
+        let reason = input
+            .get("terminationReason")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let output = input.get("workflowOutput").cloned();
         self.complete_now(idx, input.clone());
         if let Some(out) = output {

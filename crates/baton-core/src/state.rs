@@ -34,7 +34,10 @@ pub enum WorkflowStatus {
 impl WorkflowStatus {
     /// Whether the workflow has ended.
     pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Completed | Self::Failed | Self::TimedOut | Self::Terminated)
+        matches!(
+            self,
+            Self::Completed | Self::Failed | Self::TimedOut | Self::Terminated
+        )
     }
 
     /// Conductor's name for the status.
@@ -83,7 +86,10 @@ impl TaskStatus {
 
     /// Whether the attempt ended in a way that lets its successors run.
     pub fn is_successful(self) -> bool {
-        matches!(self, Self::Completed | Self::CompletedWithErrors | Self::Skipped)
+        matches!(
+            self,
+            Self::Completed | Self::CompletedWithErrors | Self::Skipped
+        )
     }
 
     /// Conductor's name for the status.
@@ -189,7 +195,10 @@ fn is_zero(v: &u32) -> bool {
 impl ControlState {
     /// Whether nothing is recorded.
     pub fn is_empty(&self) -> bool {
-        self.case.is_none() && self.iteration == 0 && self.forked.is_empty() && self.child_id.is_none()
+        self.case.is_none()
+            && self.iteration == 0
+            && self.forked.is_empty()
+            && self.child_id.is_none()
     }
 }
 
@@ -306,6 +315,13 @@ impl WorkflowState {
         self.index = RefIndex::default();
     }
 
+    /// Drops the attempts from position `pos` on (rerun from a task).
+    pub(crate) fn truncate_tasks(&mut self, pos: usize) {
+        self.tasks.truncate(pos);
+        self.index = RefIndex::default();
+        self.reindex();
+    }
+
     /// Brings the ref index up to date with `tasks` (cheap when nothing was added).
     pub(crate) fn reindex(&mut self) {
         if self.index.built_for > self.tasks.len() {
@@ -355,8 +371,13 @@ impl WorkflowState {
     /// Position of an attempt by task id.
     pub fn task_index(&self, task_id: &str) -> Option<usize> {
         // Ids end in `-t<seq>` and seq - seq_base is the position, so try that first.
-        if let Some(seq) = task_id.rsplit("-t").next().and_then(|s| s.parse::<u64>().ok())
-            && let Some(pos) = seq.checked_sub(self.seq_base).and_then(|p| usize::try_from(p).ok())
+        if let Some(seq) = task_id
+            .rsplit("-t")
+            .next()
+            .and_then(|s| s.parse::<u64>().ok())
+            && let Some(pos) = seq
+                .checked_sub(self.seq_base)
+                .and_then(|p| usize::try_from(p).ok())
             && self.tasks.get(pos).is_some_and(|t| t.task_id == task_id)
         {
             return Some(pos);

@@ -40,7 +40,12 @@ impl Decider<'_> {
                 return;
             }
             if !self.changed {
-                if top == (Progress::Done { branch_skipped: false }) || matches!(top, Progress::Done { .. }) {
+                if top
+                    == (Progress::Done {
+                        branch_skipped: false,
+                    })
+                    || matches!(top, Progress::Done { .. })
+                {
                     let all_ended = self.st.tasks.iter().all(|t| t.status.is_terminal());
                     if all_ended {
                         self.end_workflow(WorkflowStatus::Completed, None);
@@ -94,7 +99,12 @@ impl Decider<'_> {
         if let Some(sw) = head_of(tasks, i) {
             let chosen = self.chosen_head(&tasks[sw], suffix);
             if chosen.as_deref() != Some(task.ref_name.as_str()) {
-                self.skip_new(task, suffix, &format!("decision `{}` took another branch", tasks[sw].ref_name), true);
+                self.skip_new(
+                    task,
+                    suffix,
+                    &format!("decision `{}` took another branch", tasks[sw].ref_name),
+                    true,
+                );
                 return;
             }
         }
@@ -106,8 +116,19 @@ impl Decider<'_> {
                     return;
                 }
                 Err(e) => {
-                    let idx = self.create_instance(task, suffix, 0, TaskStatus::Scheduled, serde_json::Value::Null);
-                    self.fail_task(idx, TaskStatus::FailedWithTerminalError, format!("condition `{cond}`: {e}"), false);
+                    let idx = self.create_instance(
+                        task,
+                        suffix,
+                        0,
+                        TaskStatus::Scheduled,
+                        serde_json::Value::Null,
+                    );
+                    self.fail_task(
+                        idx,
+                        TaskStatus::FailedWithTerminalError,
+                        format!("condition `{cond}`: {e}"),
+                        false,
+                    );
                     return;
                 }
             }
@@ -117,7 +138,9 @@ impl Decider<'_> {
 
     /// Drives a started control task: nested blocks, JOIN conditions, loop iterations.
     fn drive(&mut self, tasks: &[Task], i: usize, task: &Task, suffix: &str) {
-        let Some(idx) = self.instance_index(task, suffix) else { return };
+        let Some(idx) = self.instance_index(task, suffix) else {
+            return;
+        };
         let status = self.st.tasks[idx].status;
         match &task.kind {
             TaskKind::Switch(spec) if status == TaskStatus::Completed => {
@@ -153,7 +176,9 @@ impl Decider<'_> {
 
     /// The ref of the branch head a native DECISION chose (None: none chosen yet, or no match).
     fn chosen_head(&self, switch: &Task, suffix: &str) -> Option<String> {
-        let TaskKind::Switch(spec) = &switch.kind else { return None };
+        let TaskKind::Switch(spec) = &switch.kind else {
+            return None;
+        };
         let inst = self.instance(switch, suffix)?;
         if inst.status != TaskStatus::Completed {
             return None;
@@ -166,11 +191,18 @@ impl Decider<'_> {
 
     /// Progress of a task as its successors see it.
     pub(crate) fn successor_progress(&self, task: &Task, suffix: &str) -> Progress {
-        let Some(inst) = self.instance(task, suffix) else { return Progress::NotStarted };
+        let Some(inst) = self.instance(task, suffix) else {
+            return Progress::NotStarted;
+        };
         let own = status_progress(inst.status, inst.branch_skipped, inst.retried);
         match (&task.kind, own) {
             // A Conductor SWITCH lets its successor run once the chosen case has finished.
-            (TaskKind::Switch(spec), Progress::Done { branch_skipped: false }) => {
+            (
+                TaskKind::Switch(spec),
+                Progress::Done {
+                    branch_skipped: false,
+                },
+            ) => {
                 let block = match inst.control.case.as_deref().and_then(|c| spec.cases.get(c)) {
                     Some(b) => b,
                     None => &spec.default_case,
@@ -188,16 +220,28 @@ impl Decider<'_> {
     /// Progress of a task including everything it started (fork branches, forked tasks).
     fn full_progress(&self, task: &Task, suffix: &str) -> Progress {
         let own = self.successor_progress(task, suffix);
-        let Some(inst) = self.instance(task, suffix) else { return own };
-        if !matches!(own, Progress::Done { .. }) || inst.branch_skipped || inst.status != TaskStatus::Completed {
+        let Some(inst) = self.instance(task, suffix) else {
+            return own;
+        };
+        if !matches!(own, Progress::Done { .. })
+            || inst.branch_skipped
+            || inst.status != TaskStatus::Completed
+        {
             return own;
         }
         let nested = match &task.kind {
-            TaskKind::ForkJoin { branches } => combine(branches.iter().map(|b| self.block_progress(b, suffix))),
+            TaskKind::ForkJoin { branches } => {
+                combine(branches.iter().map(|b| self.block_progress(b, suffix)))
+            }
             TaskKind::ForkJoinDynamic(_) => combine(
-                inst.control.forked.iter().map(|t| self.full_progress(t, suffix)),
+                inst.control
+                    .forked
+                    .iter()
+                    .map(|t| self.full_progress(t, suffix)),
             ),
-            _ => Progress::Done { branch_skipped: false },
+            _ => Progress::Done {
+                branch_skipped: false,
+            },
         };
         match nested {
             Progress::Done { .. } => own,
@@ -209,10 +253,16 @@ impl Decider<'_> {
     /// Progress of a whole block.
     pub(crate) fn block_progress(&self, tasks: &[Task], suffix: &str) -> Progress {
         if tasks.is_empty() {
-            return Progress::Done { branch_skipped: false };
+            return Progress::Done {
+                branch_skipped: false,
+            };
         }
         let p = combine(tasks.iter().map(|t| self.full_progress(t, suffix)));
-        if p == Progress::NotStarted { Progress::Running } else { p }
+        if p == Progress::NotStarted {
+            Progress::Running
+        } else {
+            p
+        }
     }
 
     /// Index of the latest attempt of `task` in this iteration context.
@@ -225,7 +275,8 @@ impl Decider<'_> {
     }
 
     fn instance(&self, task: &Task, suffix: &str) -> Option<&crate::state::TaskInstance> {
-        self.instance_index(task, suffix).and_then(|i| self.st.tasks.get(i))
+        self.instance_index(task, suffix)
+            .and_then(|i| self.st.tasks.get(i))
     }
 }
 
@@ -233,7 +284,9 @@ impl Decider<'_> {
 fn status_progress(status: TaskStatus, branch_skipped: bool, retried: bool) -> Progress {
     match status {
         TaskStatus::Scheduled | TaskStatus::InProgress => Progress::Running,
-        TaskStatus::Completed | TaskStatus::CompletedWithErrors => Progress::Done { branch_skipped: false },
+        TaskStatus::Completed | TaskStatus::CompletedWithErrors => Progress::Done {
+            branch_skipped: false,
+        },
         TaskStatus::Skipped => Progress::Done { branch_skipped },
         // A failed attempt that is being retried is still in play.
         _ if retried => Progress::Running,
@@ -264,7 +317,9 @@ fn combine(parts: impl Iterator<Item = Progress>) -> Progress {
         }
     }
     if !any {
-        return Progress::Done { branch_skipped: false };
+        return Progress::Done {
+            branch_skipped: false,
+        };
     }
     if any_failed {
         Progress::Failed
@@ -273,7 +328,9 @@ fn combine(parts: impl Iterator<Item = Progress>) -> Progress {
     } else if any_running {
         Progress::Running
     } else {
-        Progress::Done { branch_skipped: all_branch_skipped }
+        Progress::Done {
+            branch_skipped: all_branch_skipped,
+        }
     }
 }
 
@@ -302,7 +359,9 @@ pub(crate) fn dependencies(tasks: &[Task], i: usize) -> Vec<usize> {
 pub(crate) fn head_of(tasks: &[Task], i: usize) -> Option<usize> {
     let name = &tasks[i].ref_name;
     tasks.iter().position(|t| match &t.kind {
-        TaskKind::Switch(s) => s.next.values().any(|n| n == name) || s.next_default.as_ref() == Some(name),
+        TaskKind::Switch(s) => {
+            s.next.values().any(|n| n == name) || s.next_default.as_ref() == Some(name)
+        }
         _ => false,
     })
 }

@@ -12,7 +12,10 @@ use support::*;
 fn sequential_tasks_run_one_after_another_and_pass_outputs() {
     let def = wf(vec![
         simple("a"),
-        with_input(simple("b"), json!({"x": "${a.output.n}", "wf": "${workflow.input.name}", "id": "${workflow.workflowId}"})),
+        with_input(
+            simple("b"),
+            json!({"x": "${a.output.n}", "wf": "${workflow.input.name}", "id": "${workflow.workflowId}"}),
+        ),
         simple("c"),
     ]);
     let mut run = Run::started(def, json!({"name": "baton"}));
@@ -25,8 +28,14 @@ fn sequential_tasks_run_one_after_another_and_pass_outputs() {
     run.complete("b", json!({}));
     run.complete("c", json!({"done": true}));
     assert_eq!(run.wf_status(), WorkflowStatus::Completed);
-    assert_eq!(run.state.output, json!({"done": true}), "output is the last task's output");
-    assert!(run.effects.contains(&Effect::WorkflowEnded { status: WorkflowStatus::Completed }));
+    assert_eq!(
+        run.state.output,
+        json!({"done": true}),
+        "output is the last task's output"
+    );
+    assert!(run.effects.contains(&Effect::WorkflowEnded {
+        status: WorkflowStatus::Completed
+    }));
 }
 
 #[test]
@@ -87,7 +96,11 @@ fn native_decision_runs_the_chosen_branch_and_skips_the_others() {
     assert_eq!(run.status("alert"), Some(TaskStatus::Skipped));
     run.complete("receipt", json!({"receipt": "r1"}));
     run.complete("archive", json!({}));
-    assert_eq!(run.queued(), vec!["report"], "a join after branches runs once all are finished or skipped");
+    assert_eq!(
+        run.queued(),
+        vec!["report"],
+        "a join after branches runs once all are finished or skipped"
+    );
     run.complete("report", json!({}));
     assert_eq!(run.wf_status(), WorkflowStatus::Completed);
 }
@@ -97,7 +110,11 @@ fn skip_spreads_to_tasks_that_depend_only_on_skipped_tasks() {
     let mut run = Run::started(native_def(None), json!({}));
     run.complete("check", json!({"status": "FAIL"}));
     assert_eq!(run.status("receipt"), Some(TaskStatus::Skipped));
-    assert_eq!(run.status("archive"), Some(TaskStatus::Skipped), "archive depends only on the skipped receipt");
+    assert_eq!(
+        run.status("archive"),
+        Some(TaskStatus::Skipped),
+        "archive depends only on the skipped receipt"
+    );
     assert_eq!(run.queued(), vec!["alert"]);
     run.complete("alert", json!({}));
     assert_eq!(run.queued(), vec!["report"]);
@@ -109,7 +126,10 @@ fn native_decision_without_match_or_default_fails_naming_value_and_cases() {
     run.complete("check", json!({"status": "WEIRD"}));
     assert_eq!(run.wf_status(), WorkflowStatus::Failed);
     let reason = run.state.reason.clone().unwrap_or_default();
-    assert!(reason.contains("WEIRD") && reason.contains("PASS") && reason.contains("FAIL"), "{reason}");
+    assert!(
+        reason.contains("WEIRD") && reason.contains("PASS") && reason.contains("FAIL"),
+        "{reason}"
+    );
 }
 
 #[test]
@@ -145,11 +165,18 @@ fn conductor_switch(evaluator: Evaluator, expression: &str) -> WorkflowDef {
 
 #[test]
 fn switch_value_param_takes_one_case_and_successor_waits_for_it() {
-    let mut run = Run::started(conductor_switch(Evaluator::ValueParam, "choice"), json!({"choice": "a"}));
+    let mut run = Run::started(
+        conductor_switch(Evaluator::ValueParam, "choice"),
+        json!({"choice": "a"}),
+    );
     assert_eq!(run.t("sw").output["evaluationResult"], json!(["a"]));
     assert_eq!(run.queued(), vec!["in_a"]);
     run.complete("in_a", json!({}));
-    assert_eq!(run.queued(), vec!["in_a2"], "the successor waits for the whole case");
+    assert_eq!(
+        run.queued(),
+        vec!["in_a2"],
+        "the successor waits for the whole case"
+    );
     run.complete("in_a2", json!({}));
     assert_eq!(run.queued(), vec!["after"]);
     assert_eq!(run.status("in_b"), None, "other cases never start");
@@ -157,7 +184,10 @@ fn switch_value_param_takes_one_case_and_successor_waits_for_it() {
 
 #[test]
 fn switch_default_case() {
-    let run = Run::started(conductor_switch(Evaluator::ValueParam, "choice"), json!({"choice": "zzz"}));
+    let run = Run::started(
+        conductor_switch(Evaluator::ValueParam, "choice"),
+        json!({"choice": "zzz"}),
+    );
     assert_eq!(run.queued(), vec!["in_default"]);
 }
 
@@ -190,8 +220,18 @@ fn switch_with_no_matching_case_and_no_default_continues() {
 
 fn fork_def() -> WorkflowDef {
     wf(vec![
-        task("fork", TaskKind::ForkJoin { branches: vec![vec![simple("a1"), simple("a2")], vec![simple("b1")]] }),
-        task("join", TaskKind::Join { join_on: vec!["a2".into(), "b1".into()] }),
+        task(
+            "fork",
+            TaskKind::ForkJoin {
+                branches: vec![vec![simple("a1"), simple("a2")], vec![simple("b1")]],
+            },
+        ),
+        task(
+            "join",
+            TaskKind::Join {
+                join_on: vec!["a2".into(), "b1".into()],
+            },
+        ),
         simple("after"),
     ])
 }
@@ -206,7 +246,10 @@ fn fork_join_runs_branches_in_parallel_and_joins_outputs() {
     assert_eq!(run.status("join"), Some(TaskStatus::InProgress));
     run.complete("a2", json!({"a": 2}));
     assert_eq!(run.status("join"), Some(TaskStatus::Completed));
-    assert_eq!(run.t("join").output, json!({"a2": {"a": 2}, "b1": {"b": 1}}));
+    assert_eq!(
+        run.t("join").output,
+        json!({"a2": {"a": 2}, "b1": {"b": 1}})
+    );
     assert_eq!(run.queued(), vec!["after"]);
     run.complete("after", json!({}));
     assert_eq!(run.wf_status(), WorkflowStatus::Completed);
@@ -224,7 +267,11 @@ fn dynamic_fork_from_task_list_and_inputs() {
         ),
         json!({"tasks": "${workflow.input.tasks}", "inputs": "${workflow.input.inputs}"}),
     );
-    let def = wf(vec![fork, task("join", TaskKind::Join { join_on: vec![] }), simple("sum")]);
+    let def = wf(vec![
+        fork,
+        task("join", TaskKind::Join { join_on: vec![] }),
+        simple("sum"),
+    ]);
     let input = json!({
         "tasks": [
             {"name": "work", "taskReferenceName": "w1", "type": "SIMPLE"},
@@ -235,18 +282,31 @@ fn dynamic_fork_from_task_list_and_inputs() {
     let mut run = Run::started(def, input);
     assert_eq!(run.queued(), vec!["w1", "w2"]);
     assert_eq!(run.t("w1").input, json!({"n": 1}));
-    assert_eq!(run.t("w2").input, json!({"n": "${not.a.template}"}), "run-time data is not re-templated");
+    assert_eq!(
+        run.t("w2").input,
+        json!({"n": "${not.a.template}"}),
+        "run-time data is not re-templated"
+    );
     run.complete("w1", json!({"v": 1}));
     assert_eq!(run.status("join"), Some(TaskStatus::InProgress));
     run.complete("w2", json!({"v": 2}));
-    assert_eq!(run.t("join").output, json!({"w1": {"v": 1}, "w2": {"v": 2}}));
+    assert_eq!(
+        run.t("join").output,
+        json!({"w1": {"v": 1}, "w2": {"v": 2}})
+    );
     assert_eq!(run.queued(), vec!["sum"]);
 }
 
 #[test]
 fn dynamic_fork_with_fork_task_name_and_inputs() {
     let fork = with_input(
-        task("dyn", TaskKind::ForkJoinDynamic(DynamicForkSpec { tasks_param: None, tasks_input_param: None })),
+        task(
+            "dyn",
+            TaskKind::ForkJoinDynamic(DynamicForkSpec {
+                tasks_param: None,
+                tasks_input_param: None,
+            }),
+        ),
         json!({"forkTaskName": "step", "forkTaskInputs": [{"i": 0}, {"i": 1}, 5]}),
     );
     let def = wf(vec![fork, task("join", TaskKind::Join { join_on: vec![] })]);
@@ -262,24 +322,52 @@ fn dynamic_fork_with_bad_input_fails_clearly() {
     let fork = with_input(
         task(
             "dyn",
-            TaskKind::ForkJoinDynamic(DynamicForkSpec { tasks_param: Some("tasks".into()), tasks_input_param: None }),
+            TaskKind::ForkJoinDynamic(DynamicForkSpec {
+                tasks_param: Some("tasks".into()),
+                tasks_input_param: None,
+            }),
         ),
         json!({"tasks": "not a list"}),
     );
-    let run = Run::started(wf(vec![fork, task("join", TaskKind::Join { join_on: vec![] })]), json!({}));
+    let run = Run::started(
+        wf(vec![fork, task("join", TaskKind::Join { join_on: vec![] })]),
+        json!({}),
+    );
     assert_eq!(run.wf_status(), WorkflowStatus::Failed);
-    assert!(run.t("dyn").reason.as_deref().unwrap_or("").contains("must be a list"));
+    assert!(
+        run.t("dyn")
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("must be a list")
+    );
 }
 
 #[test]
 fn dynamic_task_takes_its_name_from_input() {
-    let t = with_input(task("d", TaskKind::Dynamic { name_param: "taskToRun".into() }), json!({"taskToRun": "${workflow.input.which}"}));
+    let t = with_input(
+        task(
+            "d",
+            TaskKind::Dynamic {
+                name_param: "taskToRun".into(),
+            },
+        ),
+        json!({"taskToRun": "${workflow.input.which}"}),
+    );
     let mut run = Run::started(wf(vec![t]), json!({"which": "resize_image"}));
     assert_eq!(run.queue[0].queue, "resize_image");
     run.complete("d", json!({}));
     assert_eq!(run.wf_status(), WorkflowStatus::Completed);
 
-    let t = with_input(task("d", TaskKind::Dynamic { name_param: "taskToRun".into() }), json!({}));
+    let t = with_input(
+        task(
+            "d",
+            TaskKind::Dynamic {
+                name_param: "taskToRun".into(),
+            },
+        ),
+        json!({}),
+    );
     let run = Run::started(wf(vec![t]), json!({}));
     assert_eq!(run.wf_status(), WorkflowStatus::Failed);
 }
@@ -302,7 +390,13 @@ fn loop_def(condition: &str, max: Option<u32>) -> WorkflowDef {
 
 #[test]
 fn do_while_iterates_with_conductor_ref_naming() {
-    let mut run = Run::started(loop_def("if ($.loop['iteration'] < $.value) { true; } else { false; }", None), json!({"n": 3}));
+    let mut run = Run::started(
+        loop_def(
+            "if ($.loop['iteration'] < $.value) { true; } else { false; }",
+            None,
+        ),
+        json!({"n": 3}),
+    );
     for i in 1..=3 {
         assert_eq!(run.queued(), vec![format!("body1__{i}")]);
         run.complete(&format!("body1__{i}"), json!({"i": i}));
@@ -329,7 +423,13 @@ fn do_while_max_iterations_guard_fails_the_loop() {
     let mut run = Run::started(loop_def("true", Some(2)), json!({}));
     run.drain();
     assert_eq!(run.wf_status(), WorkflowStatus::Failed);
-    assert!(run.t("loop").reason.as_deref().unwrap_or("").contains("max_iterations"));
+    assert!(
+        run.t("loop")
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("max_iterations")
+    );
 }
 
 #[test]
@@ -339,7 +439,10 @@ fn do_while_over_items() {
             "each",
             TaskKind::DoWhile(DoWhileSpec {
                 condition: String::new(),
-                body: vec![with_input(simple("work"), json!({"item": "${each.output.item}"}))],
+                body: vec![with_input(
+                    simple("work"),
+                    json!({"item": "${each.output.item}"}),
+                )],
                 items_param: Some("items".into()),
                 max_iterations: None,
             }),
@@ -366,7 +469,10 @@ fn wait_for_a_duration_until_a_time_or_an_external_signal() {
     assert_eq!(run.status("w"), Some(TaskStatus::Completed));
     assert_eq!(run.queued(), vec!["after"]);
 
-    let w = with_input(task("w", TaskKind::Wait), json!({"until": "1970-01-01 00:20 UTC"}));
+    let w = with_input(
+        task("w", TaskKind::Wait),
+        json!({"until": "1970-01-01 00:20 UTC"}),
+    );
     let mut run = Run::started(wf(vec![w]), json!({}));
     assert_eq!(run.timers[0].fire_at, 1_200_000);
     run.advance_to(1_200_000);
@@ -392,7 +498,10 @@ fn human_def(role: Option<Role>, timeout_ms: u64) -> WorkflowDef {
 }
 
 fn principal(name: &str, role: Role) -> Principal {
-    Principal { name: name.into(), role }
+    Principal {
+        name: name.into(),
+        role,
+    }
 }
 
 #[test]
@@ -407,7 +516,10 @@ fn human_task_waits_for_approval() {
         comment: Some("ok".into()),
     });
     assert_eq!(out, Outcome::Applied);
-    assert_eq!(run.t("approve").output, json!({"approved": true, "by": "ada", "comment": "ok"}));
+    assert_eq!(
+        run.t("approve").output,
+        json!({"approved": true, "by": "ada", "comment": "ok"})
+    );
     assert_eq!(run.queued(), vec!["after"]);
 }
 
@@ -421,11 +533,28 @@ fn human_rejection_fails_without_retry_and_authority_is_checked() {
         by: principal("worker", Role::L3),
         comment: None,
     });
-    assert!(matches!(out, Outcome::Rejected(ref m) if m.contains("L1")), "{out:?}");
-    run.apply(Event::HumanDecision { task_id: id, approved: false, by: principal("bridge", Role::L1), comment: Some("no".into()) });
-    assert_eq!(run.status("approve"), Some(TaskStatus::FailedWithTerminalError));
+    assert!(
+        matches!(out, Outcome::Rejected(ref m) if m.contains("L1")),
+        "{out:?}"
+    );
+    run.apply(Event::HumanDecision {
+        task_id: id,
+        approved: false,
+        by: principal("bridge", Role::L1),
+        comment: Some("no".into()),
+    });
+    assert_eq!(
+        run.status("approve"),
+        Some(TaskStatus::FailedWithTerminalError)
+    );
     assert_eq!(run.wf_status(), WorkflowStatus::Failed);
-    assert!(run.state.reason.as_deref().unwrap_or("").contains("rejected by bridge: no"));
+    assert!(
+        run.state
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("rejected by bridge: no")
+    );
 }
 
 #[test]
@@ -442,7 +571,12 @@ fn sub_workflow_starts_a_child_and_completes_with_it() {
     let sub = with_input(
         task(
             "child",
-            TaskKind::SubWorkflow(SubWorkflowSpec { name: "kid".into(), version: Some(2), definition: None, extra: Default::default() }),
+            TaskKind::SubWorkflow(SubWorkflowSpec {
+                name: "kid".into(),
+                version: Some(2),
+                definition: None,
+                extra: Default::default(),
+            }),
         ),
         json!({"x": "${workflow.input.x}"}),
     );
@@ -461,7 +595,10 @@ fn sub_workflow_starts_a_child_and_completes_with_it() {
         output: json!({}),
         reason: None,
     });
-    assert!(matches!(run.last, Some(Outcome::Ignored(_))), "a child we did not start is ignored");
+    assert!(
+        matches!(run.last, Some(Outcome::Ignored(_))),
+        "a child we did not start is ignored"
+    );
     run.apply(Event::ChildWorkflowEnded {
         task_id: run.id("child"),
         child_id: child_id.clone(),
@@ -469,7 +606,10 @@ fn sub_workflow_starts_a_child_and_completes_with_it() {
         output: json!({"y": 2}),
         reason: None,
     });
-    assert_eq!(run.t("child").output, json!({"y": 2, "subWorkflowId": child_id}));
+    assert_eq!(
+        run.t("child").output,
+        json!({"y": 2, "subWorkflowId": child_id})
+    );
     assert_eq!(run.queued(), vec!["after"]);
 }
 
@@ -477,7 +617,12 @@ fn sub_workflow_starts_a_child_and_completes_with_it() {
 fn failed_sub_workflow_fails_the_parent_task() {
     let sub = task(
         "child",
-        TaskKind::SubWorkflow(SubWorkflowSpec { name: "kid".into(), version: None, definition: None, extra: Default::default() }),
+        TaskKind::SubWorkflow(SubWorkflowSpec {
+            name: "kid".into(),
+            version: None,
+            definition: None,
+            extra: Default::default(),
+        }),
     );
     let mut run = Run::started(wf(vec![sub]), json!({}));
     let child_id = run.started_workflows()[0].workflow_id.clone();
@@ -499,8 +644,18 @@ fn terminate_ends_the_workflow_with_its_status_and_output() {
         json!({"terminationStatus": "COMPLETED", "workflowOutput": {"result": "${workflow.input.r}"}, "terminationReason": "done early"}),
     );
     let def = wf(vec![
-        task("fork", TaskKind::ForkJoin { branches: vec![vec![simple("slow")], vec![term]] }),
-        task("join", TaskKind::Join { join_on: vec!["slow".into(), "stop".into()] }),
+        task(
+            "fork",
+            TaskKind::ForkJoin {
+                branches: vec![vec![simple("slow")], vec![term]],
+            },
+        ),
+        task(
+            "join",
+            TaskKind::Join {
+                join_on: vec!["slow".into(), "stop".into()],
+            },
+        ),
         simple("never"),
     ]);
     let run = Run::started(def, json!({"r": 42}));
@@ -509,16 +664,25 @@ fn terminate_ends_the_workflow_with_its_status_and_output() {
     assert_eq!(run.status("slow"), Some(TaskStatus::Canceled));
     assert_eq!(run.status("never"), None);
 
-    let term = with_input(task("stop", TaskKind::Terminate), json!({"terminationStatus": "FAILED"}));
+    let term = with_input(
+        task("stop", TaskKind::Terminate),
+        json!({"terminationStatus": "FAILED"}),
+    );
     let run = Run::started(wf(vec![term]), json!({}));
     assert_eq!(run.wf_status(), WorkflowStatus::Failed);
 }
 
 #[test]
 fn set_variable_then_read_it_and_noop() {
-    let set = with_input(task("set", TaskKind::SetVariable), json!({"count": "${workflow.input.n}"}));
+    let set = with_input(
+        task("set", TaskKind::SetVariable),
+        json!({"count": "${workflow.input.n}"}),
+    );
     let use_it = with_input(simple("use"), json!({"c": "${workflow.variables.count}"}));
-    let mut run = Run::started(wf(vec![task("nothing", TaskKind::Noop), set, use_it]), json!({"n": 5}));
+    let mut run = Run::started(
+        wf(vec![task("nothing", TaskKind::Noop), set, use_it]),
+        json!({"n": 5}),
+    );
     assert_eq!(run.status("nothing"), Some(TaskStatus::Completed));
     assert_eq!(run.state.variables.get("count"), Some(&json!(5)));
     assert_eq!(run.t("use").input, json!({"c": 5}));
@@ -541,7 +705,12 @@ fn when_condition_skips_without_spreading() {
 #[test]
 fn output_template_and_output_keys() {
     let mut def = wf(vec![simple("a"), simple("b")]);
-    def.output = OutputSpec::Template(json!({"total": "${a.output.n}"}).as_object().cloned().unwrap_or_default());
+    def.output = OutputSpec::Template(
+        json!({"total": "${a.output.n}"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+    );
     let mut run = Run::started(def, json!({}));
     run.complete("a", json!({"n": 3}));
     run.complete("b", json!({}));
@@ -557,14 +726,32 @@ fn output_template_and_output_keys() {
 
 #[test]
 fn inputs_get_defaults_and_missing_required_inputs_are_refused() {
-    let mut def = wf(vec![with_input(simple("a"), json!({"s": "${workflow.input.strict}"}))]);
+    let mut def = wf(vec![with_input(
+        simple("a"),
+        json!({"s": "${workflow.input.strict}"}),
+    )]);
     def.inputs = vec![
-        InputParam { name: "target".into(), required: true, default: None },
-        InputParam { name: "strict".into(), required: false, default: Some(json!(false)) },
+        InputParam {
+            name: "target".into(),
+            required: true,
+            default: None,
+        },
+        InputParam {
+            name: "strict".into(),
+            required: false,
+            default: Some(json!(false)),
+        },
     ];
     let mut run = Run::new(def.clone());
-    let out = run.apply(Event::WorkflowStarted { input: json!({}), correlation_id: None, parent: None });
-    assert!(matches!(out, Outcome::Rejected(ref m) if m.contains("target") && m.contains("--input target=")), "{out:?}");
+    let out = run.apply(Event::WorkflowStarted {
+        input: json!({}),
+        correlation_id: None,
+        parent: None,
+    });
+    assert!(
+        matches!(out, Outcome::Rejected(ref m) if m.contains("target") && m.contains("--input target=")),
+        "{out:?}"
+    );
     assert_eq!(run.wf_status(), WorkflowStatus::Pending);
     let run = Run::started(def, json!({"target": "."}));
     assert_eq!(run.t("a").input, json!({"s": false}));
@@ -572,9 +759,15 @@ fn inputs_get_defaults_and_missing_required_inputs_are_refused() {
 
 #[test]
 fn start_workflow_task_starts_another_and_completes() {
-    let t = with_input(task("go", TaskKind::StartWorkflow), json!({"startWorkflow": {"name": "other", "input": {"a": 1}}}));
+    let t = with_input(
+        task("go", TaskKind::StartWorkflow),
+        json!({"startWorkflow": {"name": "other", "input": {"a": 1}}}),
+    );
     let run = Run::started(wf(vec![t]), json!({}));
     let s = run.started_workflows();
-    assert_eq!((s[0].name.as_str(), &s[0].input), ("other", &json!({"a": 1})));
+    assert_eq!(
+        (s[0].name.as_str(), &s[0].input),
+        ("other", &json!({"a": 1}))
+    );
     assert_eq!(run.wf_status(), WorkflowStatus::Completed);
 }

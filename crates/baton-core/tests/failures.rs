@@ -34,17 +34,34 @@ fn failed_attempts_are_retried_with_backoff_as_new_attempts() {
             let t = run.t("a");
             assert_eq!(t.attempt as usize, attempt + 1, "{logic:?}");
             assert_eq!(t.status, TaskStatus::Scheduled);
-            let q = run.queue.iter().find(|q| q.task_id == t.task_id).expect("queued");
+            let q = run
+                .queue
+                .iter()
+                .find(|q| q.task_id == t.task_id)
+                .expect("queued");
             let delay = q.visible_at - run.now;
-            assert!(delay >= *base && delay <= base + base / 10, "{logic:?} attempt {attempt}: {delay} vs {base}");
+            assert!(
+                delay >= *base && delay <= base + base / 10,
+                "{logic:?} attempt {attempt}: {delay} vs {base}"
+            );
             ids.push(t.task_id.clone());
         }
         let unique: std::collections::HashSet<_> = ids.iter().collect();
         assert_eq!(unique.len(), ids.len(), "each retry is a new task id");
         run.fail("a", "still broken");
-        assert_eq!(run.wf_status(), WorkflowStatus::Failed, "{logic:?}: retries exhausted");
+        assert_eq!(
+            run.wf_status(),
+            WorkflowStatus::Failed,
+            "{logic:?}: retries exhausted"
+        );
         assert_eq!(run.state.failed_task_ref.as_deref(), Some("a"));
-        assert!(run.state.reason.as_deref().unwrap_or("").contains("still broken"));
+        assert!(
+            run.state
+                .reason
+                .as_deref()
+                .unwrap_or("")
+                .contains("still broken")
+        );
     }
 }
 
@@ -90,10 +107,16 @@ fn exhausted_retries_start_the_failure_workflow() {
     assert_eq!(starts[0].input["input"], json!({"k": 1}));
 
     let mut def = wf(vec![simple("a")]);
-    def.failure_workflow = Some(FailureWorkflow::Inline { id: "handler".into(), steps: vec!["log".into(), "notify".into()] });
+    def.failure_workflow = Some(FailureWorkflow::Inline {
+        id: "handler".into(),
+        steps: vec!["log".into(), "notify".into()],
+    });
     let mut run = Run::started(def, json!({}));
     run.fail("a", "boom");
-    let inline = run.started_workflows()[0].definition.clone().expect("inline definition");
+    let inline = run.started_workflows()[0]
+        .definition
+        .clone()
+        .expect("inline definition");
     let names: Vec<_> = inline.tasks.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["log", "notify"]);
 }
@@ -103,12 +126,20 @@ fn no_failure_workflow_on_success_or_operator_termination() {
     let mut def = wf(vec![simple("a")]);
     def.failure_workflow = Some(FailureWorkflow::Named("cleanup".into()));
     let mut run = Run::started(def, json!({}));
-    run.apply(Event::Terminated { reason: "stop".into(), by: Principal::system() });
+    run.apply(Event::Terminated {
+        reason: "stop".into(),
+        by: Principal::system(),
+    });
     assert_eq!(run.wf_status(), WorkflowStatus::Terminated);
     assert!(run.started_workflows().is_empty());
 }
 
-fn timed(policy: TaskTimeoutPolicy, timeout_ms: u64, response_ms: u64, retries: u32) -> WorkflowDef {
+fn timed(
+    policy: TaskTimeoutPolicy,
+    timeout_ms: u64,
+    response_ms: u64,
+    retries: u32,
+) -> WorkflowDef {
     let mut t = simple("a");
     t.task_def = Some(TaskDef {
         timeout_ms,
@@ -145,7 +176,11 @@ fn task_timeout_policies() {
     let t0 = run.now;
     run.advance_to(t0 + 5000);
     assert_eq!(run.status("a"), Some(TaskStatus::InProgress));
-    assert!(run.effects.iter().any(|e| matches!(e, Effect::Alert { .. })));
+    assert!(
+        run.effects
+            .iter()
+            .any(|e| matches!(e, Effect::Alert { .. }))
+    );
 }
 
 #[test]
@@ -164,7 +199,11 @@ fn response_timeout_retries_a_silent_worker_but_progress_extends_it() {
         worker_id: None,
     });
     run.advance_to(t0 + 1500);
-    assert_eq!(run.status("a"), Some(TaskStatus::InProgress), "the heartbeat moved the deadline");
+    assert_eq!(
+        run.status("a"),
+        Some(TaskStatus::InProgress),
+        "the heartbeat moved the deadline"
+    );
     assert_eq!(run.t("a").output, json!({"progress": 50}));
     run.advance_to(t0 + 1800);
     assert_eq!(run.state.tasks[0].status, TaskStatus::TimedOut);
@@ -177,13 +216,19 @@ fn response_timeout_retries_a_silent_worker_but_progress_extends_it() {
         callback_after_ms: None,
         worker_id: None,
     });
-    assert!(matches!(late, Outcome::Ignored(_)), "a late result from the timed-out attempt changes nothing");
+    assert!(
+        matches!(late, Outcome::Ignored(_)),
+        "a late result from the timed-out attempt changes nothing"
+    );
 }
 
 #[test]
 fn poll_timeout_when_no_worker_picks_the_task_up() {
     let mut t = simple("a");
-    t.task_def = Some(TaskDef { poll_timeout_ms: 2000, ..TaskDef::no_retries("a") });
+    t.task_def = Some(TaskDef {
+        poll_timeout_ms: 2000,
+        ..TaskDef::no_retries("a")
+    });
     let mut run = Run::started(wf(vec![t]), json!({}));
     let t0 = run.now;
     run.advance_to(t0 + 2000);
@@ -221,13 +266,20 @@ fn workflow_timeout_policies() {
     assert_eq!(run.wf_status(), WorkflowStatus::TimedOut);
     assert_eq!(run.status("a"), Some(TaskStatus::Canceled));
     assert!(run.queue.is_empty(), "canceled tasks leave the queue");
-    assert_eq!(run.started_workflows()[0].input["failureStatus"], json!("TIMED_OUT"));
+    assert_eq!(
+        run.started_workflows()[0].input["failureStatus"],
+        json!("TIMED_OUT")
+    );
 
     def.timeout_policy = WorkflowTimeoutPolicy::AlertOnly;
     let mut run = Run::started(def, json!({}));
     run.advance_to(t0 + 10_000);
     assert_eq!(run.wf_status(), WorkflowStatus::Running);
-    assert!(run.effects.iter().any(|e| matches!(e, Effect::Alert { .. })));
+    assert!(
+        run.effects
+            .iter()
+            .any(|e| matches!(e, Effect::Alert { .. }))
+    );
 }
 
 #[test]
@@ -245,16 +297,33 @@ fn duplicate_and_late_results_change_nothing() {
     });
     assert!(matches!(again, Outcome::Ignored(_)));
     assert_eq!(run.t("a").output, json!({"v": 1}));
-    assert_eq!(run.state.tasks.iter().filter(|t| t.ref_name == "b").count(), 1, "b scheduled once");
-    let unknown = run.apply(Event::TaskStarted { task_id: "nope".into(), worker_id: None });
+    assert_eq!(
+        run.state.tasks.iter().filter(|t| t.ref_name == "b").count(),
+        1,
+        "b scheduled once"
+    );
+    let unknown = run.apply(Event::TaskStarted {
+        task_id: "nope".into(),
+        worker_id: None,
+    });
     assert!(matches!(unknown, Outcome::Rejected(_)));
 }
 
 #[test]
 fn control_tasks_cannot_be_completed_from_outside() {
     let def = wf(vec![
-        task("fork", TaskKind::ForkJoin { branches: vec![vec![simple("x")]] }),
-        task("join", TaskKind::Join { join_on: vec!["x".into()] }),
+        task(
+            "fork",
+            TaskKind::ForkJoin {
+                branches: vec![vec![simple("x")]],
+            },
+        ),
+        task(
+            "join",
+            TaskKind::Join {
+                join_on: vec!["x".into()],
+            },
+        ),
     ]);
     let mut run = Run::started(def, json!({}));
     let join = run.id("join");
@@ -272,35 +341,83 @@ fn control_tasks_cannot_be_completed_from_outside() {
 #[test]
 fn pause_holds_new_work_and_resume_continues() {
     let mut run = Run::started(wf(vec![simple("a"), simple("b")]), json!({}));
-    run.apply(Event::Paused { by: Principal::system() });
+    run.apply(Event::Paused {
+        by: Principal::system(),
+    });
     assert_eq!(run.wf_status(), WorkflowStatus::Paused);
     run.complete("a", json!({}));
-    assert_eq!(run.status("a"), Some(TaskStatus::Completed), "results are still recorded");
-    assert_eq!(run.status("b"), None, "nothing new is scheduled while paused");
-    assert!(matches!(run.apply(Event::Paused { by: Principal::system() }), Outcome::Rejected(_)));
-    run.apply(Event::Resumed { by: Principal::system() });
+    assert_eq!(
+        run.status("a"),
+        Some(TaskStatus::Completed),
+        "results are still recorded"
+    );
+    assert_eq!(
+        run.status("b"),
+        None,
+        "nothing new is scheduled while paused"
+    );
+    assert!(matches!(
+        run.apply(Event::Paused {
+            by: Principal::system()
+        }),
+        Outcome::Rejected(_)
+    ));
+    run.apply(Event::Resumed {
+        by: Principal::system(),
+    });
     assert_eq!(run.queued(), vec!["b"]);
-    assert!(matches!(run.apply(Event::Resumed { by: Principal::system() }), Outcome::Rejected(_)));
+    assert!(matches!(
+        run.apply(Event::Resumed {
+            by: Principal::system()
+        }),
+        Outcome::Rejected(_)
+    ));
 }
 
 #[test]
 fn terminate_cancels_running_tasks_and_children() {
     let sub = task(
         "child",
-        TaskKind::SubWorkflow(SubWorkflowSpec { name: "kid".into(), version: None, definition: None, extra: Default::default() }),
+        TaskKind::SubWorkflow(SubWorkflowSpec {
+            name: "kid".into(),
+            version: None,
+            definition: None,
+            extra: Default::default(),
+        }),
     );
-    let def = wf(vec![task("fork", TaskKind::ForkJoin { branches: vec![vec![simple("a")], vec![sub]] })]);
+    let def = wf(vec![task(
+        "fork",
+        TaskKind::ForkJoin {
+            branches: vec![vec![simple("a")], vec![sub]],
+        },
+    )]);
     let mut run = Run::started(def, json!({}));
-    run.apply(Event::Terminated { reason: "enough".into(), by: principal_named("ops") });
+    run.apply(Event::Terminated {
+        reason: "enough".into(),
+        by: principal_named("ops"),
+    });
     assert_eq!(run.wf_status(), WorkflowStatus::Terminated);
     assert_eq!(run.status("a"), Some(TaskStatus::Canceled));
-    assert!(run.effects.iter().any(|e| matches!(e, Effect::TerminateWorkflow { .. })));
+    assert!(
+        run.effects
+            .iter()
+            .any(|e| matches!(e, Effect::TerminateWorkflow { .. }))
+    );
     assert!(run.state.reason.as_deref().unwrap_or("").contains("ops"));
-    assert!(matches!(run.apply(Event::Terminated { reason: "again".into(), by: principal_named("ops") }), Outcome::Rejected(_)));
+    assert!(matches!(
+        run.apply(Event::Terminated {
+            reason: "again".into(),
+            by: principal_named("ops")
+        }),
+        Outcome::Rejected(_)
+    ));
 }
 
 fn principal_named(n: &str) -> Principal {
-    Principal { name: n.into(), role: Role::L1 }
+    Principal {
+        name: n.into(),
+        role: Role::L1,
+    }
 }
 
 #[test]
@@ -309,23 +426,36 @@ fn operator_retry_resumes_a_failed_workflow_from_the_failed_task() {
     run.complete("a", json!({}));
     run.fail("b", "down");
     assert_eq!(run.wf_status(), WorkflowStatus::Failed);
-    run.apply(Event::Retried { by: principal_named("ops") });
+    run.apply(Event::Retried {
+        by: principal_named("ops"),
+    });
     assert_eq!(run.wf_status(), WorkflowStatus::Running);
     assert_eq!(run.t("b").attempt, 1);
     assert_eq!(run.queued(), vec!["b"]);
     run.complete("b", json!({}));
     assert_eq!(run.wf_status(), WorkflowStatus::Completed);
-    assert!(matches!(run.apply(Event::Retried { by: principal_named("ops") }), Outcome::Rejected(_)));
+    assert!(matches!(
+        run.apply(Event::Retried {
+            by: principal_named("ops")
+        }),
+        Outcome::Rejected(_)
+    ));
 }
 
 #[test]
 fn operator_skip_lets_successors_run() {
     let mut run = Run::started(wf(vec![simple("a"), simple("b")]), json!({}));
-    run.apply(Event::TaskSkipped { ref_name: "a".into(), by: principal_named("ops") });
+    run.apply(Event::TaskSkipped {
+        ref_name: "a".into(),
+        by: principal_named("ops"),
+    });
     assert_eq!(run.status("a"), Some(TaskStatus::Skipped));
     assert_eq!(run.queued(), vec!["b"]);
     assert!(matches!(
-        run.apply(Event::TaskSkipped { ref_name: "zzz".into(), by: principal_named("ops") }),
+        run.apply(Event::TaskSkipped {
+            ref_name: "zzz".into(),
+            by: principal_named("ops")
+        }),
         Outcome::Rejected(_)
     ));
 }
@@ -333,28 +463,59 @@ fn operator_skip_lets_successors_run() {
 #[test]
 fn events_before_start_or_after_the_end_are_refused_or_ignored() {
     let mut run = Run::new(wf(vec![simple("a")]));
-    assert!(matches!(run.apply(Event::Paused { by: Principal::system() }), Outcome::Rejected(_)));
-    run.apply(Event::WorkflowStarted { input: json!({}), correlation_id: None, parent: None });
     assert!(matches!(
-        run.apply(Event::WorkflowStarted { input: json!({}), correlation_id: None, parent: None }),
+        run.apply(Event::Paused {
+            by: Principal::system()
+        }),
+        Outcome::Rejected(_)
+    ));
+    run.apply(Event::WorkflowStarted {
+        input: json!({}),
+        correlation_id: None,
+        parent: None,
+    });
+    assert!(matches!(
+        run.apply(Event::WorkflowStarted {
+            input: json!({}),
+            correlation_id: None,
+            parent: None
+        }),
         Outcome::Ignored(_)
     ));
-    let bad = run.apply(Event::WorkflowStarted { input: json!([1]), correlation_id: None, parent: None });
+    let bad = run.apply(Event::WorkflowStarted {
+        input: json!([1]),
+        correlation_id: None,
+        parent: None,
+    });
     assert!(matches!(bad, Outcome::Ignored(_)));
     let mut fresh = Run::new(wf(vec![simple("a")]));
-    let bad = fresh.apply(Event::WorkflowStarted { input: json!([1]), correlation_id: None, parent: None });
-    assert!(matches!(bad, Outcome::Rejected(ref m) if m.contains("object")), "{bad:?}");
+    let bad = fresh.apply(Event::WorkflowStarted {
+        input: json!([1]),
+        correlation_id: None,
+        parent: None,
+    });
+    assert!(
+        matches!(bad, Outcome::Rejected(ref m) if m.contains("object")),
+        "{bad:?}"
+    );
 }
 
 #[test]
 fn operator_restart_runs_an_ended_workflow_again_with_fresh_task_ids() {
     let mut run = Run::started(wf(vec![simple("a"), simple("b")]), json!({"k": 1}));
     let first_a = run.id("a");
-    assert!(matches!(run.apply(Event::Restarted { by: principal_named("ops") }), Outcome::Rejected(_)));
+    assert!(matches!(
+        run.apply(Event::Restarted {
+            by: principal_named("ops")
+        }),
+        Outcome::Rejected(_)
+    ));
     run.complete("a", json!({}));
     run.fail("b", "x");
     assert_eq!(run.wf_status(), WorkflowStatus::Failed);
-    run.apply(Event::Restarted { by: principal_named("ops") });
+    run.apply(Event::Restarted {
+        by: principal_named("ops"),
+    });
     assert_eq!(run.wf_status(), WorkflowStatus::Running);
     assert_eq!(run.state.tasks.len(), 1, "tasks start over");
     assert_ne!(run.id("a"), first_a, "task ids are never reused");
@@ -367,5 +528,65 @@ fn operator_restart_runs_an_ended_workflow_again_with_fresh_task_ids() {
     def.restartable = false;
     let mut run = Run::started(def, json!({}));
     run.complete("a", json!({}));
-    assert!(matches!(run.apply(Event::Restarted { by: principal_named("ops") }), Outcome::Rejected(_)));
+    assert!(matches!(
+        run.apply(Event::Restarted {
+            by: principal_named("ops")
+        }),
+        Outcome::Rejected(_)
+    ));
+}
+
+#[test]
+fn operator_rerun_from_a_task_or_from_the_start() {
+    let mut run = Run::started(
+        wf(vec![simple("a"), simple("b"), simple("c")]),
+        json!({"k": 1}),
+    );
+    run.complete("a", json!({"a": 1}));
+    let b_id = run.id("b");
+    run.complete("b", json!({}));
+    run.fail("c", "x");
+    assert!(matches!(
+        run.apply(Event::Rerun {
+            from_task_id: Some("nope".into()),
+            workflow_input: None,
+            task_input: None,
+            by: principal_named("ops")
+        }),
+        Outcome::Rejected(_)
+    ));
+    run.apply(Event::Rerun {
+        from_task_id: Some(b_id.clone()),
+        workflow_input: None,
+        task_input: Some(json!({"extra": true})),
+        by: principal_named("ops"),
+    });
+    assert_eq!(run.wf_status(), WorkflowStatus::Running);
+    assert_eq!(
+        run.status("a"),
+        Some(TaskStatus::Completed),
+        "tasks before the rerun task are kept"
+    );
+    assert_eq!(run.status("c"), None, "tasks after it are dropped");
+    assert_ne!(run.id("b"), b_id);
+    assert_eq!(run.t("b").input["extra"], json!(true));
+    assert_eq!(
+        run.queue
+            .iter()
+            .find(|q| q.ref_name == "b")
+            .map(|q| q.input["extra"].clone()),
+        Some(json!(true))
+    );
+    run.complete("b", json!({}));
+    run.complete("c", json!({}));
+    assert_eq!(run.wf_status(), WorkflowStatus::Completed);
+
+    run.apply(Event::Rerun {
+        from_task_id: None,
+        workflow_input: Some(json!({"k": 2})),
+        task_input: None,
+        by: principal_named("ops"),
+    });
+    assert_eq!(run.state.input, json!({"k": 2}));
+    assert_eq!(run.queued(), vec!["a"]);
 }

@@ -5,7 +5,8 @@
 //! - replaying the history reproduces the state (checked inside `Run::apply`);
 //! - no ref has two live attempts, and a live attempt is never followed by a newer one;
 //! - an ended workflow has no live tasks;
-//! and once the script ends, finishing every task drives the workflow to an end.
+//!
+//! And once the script ends, finishing every task drives the workflow to an end.
 
 mod support;
 
@@ -85,11 +86,27 @@ fn shapes() -> Vec<WorkflowDef> {
         wf(vec![retrying("first"), switch, optional, simple("last")]),
         wf(vec![
             retrying("first"),
-            task("fork", TaskKind::ForkJoin { branches: vec![vec![retrying("l1"), simple("l2")], vec![retrying("r1")]] }),
-            task("join", TaskKind::Join { join_on: vec!["l2".into(), "r1".into()] }),
+            task(
+                "fork",
+                TaskKind::ForkJoin {
+                    branches: vec![vec![retrying("l1"), simple("l2")], vec![retrying("r1")]],
+                },
+            ),
+            task(
+                "join",
+                TaskKind::Join {
+                    join_on: vec!["l2".into(), "r1".into()],
+                },
+            ),
             simple("after"),
         ]),
-        wf(vec![retrying("first"), decision, simple("hx"), simple("hy"), after(simple("end"), &["hx", "hy"])]),
+        wf(vec![
+            retrying("first"),
+            decision,
+            simple("hx"),
+            simple("hy"),
+            after(simple("end"), &["hx", "hy"]),
+        ]),
         wf(vec![lp, simple("after")]),
         timed,
     ]
@@ -127,16 +144,32 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 fn live(run: &Run) -> Vec<TaskInstance> {
-    run.state.tasks.iter().filter(|t| !t.status.is_terminal()).cloned().collect()
+    run.state
+        .tasks
+        .iter()
+        .filter(|t| !t.status.is_terminal())
+        .cloned()
+        .collect()
 }
 
 fn pick(run: &Run, i: usize) -> Option<TaskInstance> {
     let l = live(run);
-    if l.is_empty() { None } else { Some(l[i % l.len()].clone()) }
+    if l.is_empty() {
+        None
+    } else {
+        Some(l[i % l.len()].clone())
+    }
 }
 
 fn update(task_id: String, status: TaskResultStatus, output: serde_json::Value) -> Event {
-    Event::TaskUpdated { task_id, status, output, reason: Some("r".into()), callback_after_ms: None, worker_id: None }
+    Event::TaskUpdated {
+        task_id,
+        status,
+        output,
+        reason: Some("r".into()),
+        callback_after_ms: None,
+        worker_id: None,
+    }
 }
 
 fn check_invariants(run: &Run) {
@@ -144,15 +177,29 @@ fn check_invariants(run: &Run) {
     let mut live_refs = std::collections::HashSet::new();
     for (i, t) in st.tasks.iter().enumerate() {
         if !t.status.is_terminal() {
-            assert!(live_refs.insert(t.ref_name.clone()), "two live attempts of {}: {:?}", t.ref_name, run.refs());
-            assert_eq!(st.latest_index(&t.ref_name), Some(i), "a live attempt of {} is not the latest", t.ref_name);
+            assert!(
+                live_refs.insert(t.ref_name.clone()),
+                "two live attempts of {}: {:?}",
+                t.ref_name,
+                run.refs()
+            );
+            assert_eq!(
+                st.latest_index(&t.ref_name),
+                Some(i),
+                "a live attempt of {} is not the latest",
+                t.ref_name
+            );
         }
         if t.retried {
             assert!(t.status.is_terminal(), "a retried attempt must have ended");
         }
     }
     if st.status.is_terminal() {
-        assert!(st.tasks.iter().all(|t| t.status.is_terminal()), "ended workflow with live tasks: {:?}", run.refs());
+        assert!(
+            st.tasks.iter().all(|t| t.status.is_terminal()),
+            "ended workflow with live tasks: {:?}",
+            run.refs()
+        );
     }
 }
 
@@ -162,7 +209,11 @@ fn apply_step(run: &mut Run, s: &Step, seen: &mut Vec<String>) {
             if let Some(t) = pick(run, *i) {
                 seen.push(t.task_id.clone());
                 let v = ["X", "Y", "a"][*v as usize];
-                run.apply(update(t.task_id, TaskResultStatus::Completed, json!({"v": v})));
+                run.apply(update(
+                    t.task_id,
+                    TaskResultStatus::Completed,
+                    json!({"v": v}),
+                ));
             }
         }
         Step::Fail(i) => {
@@ -172,24 +223,39 @@ fn apply_step(run: &mut Run, s: &Step, seen: &mut Vec<String>) {
         }
         Step::FailTerminal(i) => {
             if let Some(t) = pick(run, *i) {
-                run.apply(update(t.task_id, TaskResultStatus::FailedWithTerminalError, json!({})));
+                run.apply(update(
+                    t.task_id,
+                    TaskResultStatus::FailedWithTerminalError,
+                    json!({}),
+                ));
             }
         }
         Step::Poll(i) => {
             if let Some(t) = pick(run, *i) {
-                run.apply(Event::TaskStarted { task_id: t.task_id, worker_id: Some("w".into()) });
+                run.apply(Event::TaskStarted {
+                    task_id: t.task_id,
+                    worker_id: Some("w".into()),
+                });
             }
         }
         Step::Heartbeat(i) => {
             if let Some(t) = pick(run, *i) {
-                run.apply(update(t.task_id, TaskResultStatus::InProgress, json!({"hb": 1})));
+                run.apply(update(
+                    t.task_id,
+                    TaskResultStatus::InProgress,
+                    json!({"hb": 1}),
+                ));
             }
         }
         Step::Duplicate(i) => {
             if !seen.is_empty() {
                 let id = seen[i % seen.len()].clone();
                 let before = run.state.clone();
-                let out = run.apply(update(id, TaskResultStatus::Completed, json!({"dup": true})));
+                let out = run.apply(update(
+                    id,
+                    TaskResultStatus::Completed,
+                    json!({"dup": true}),
+                ));
                 if !matches!(out, Outcome::Applied) {
                     assert_eq!(before, run.state);
                 }
@@ -200,16 +266,25 @@ fn apply_step(run: &mut Run, s: &Step, seen: &mut Vec<String>) {
             run.advance_to(t);
         }
         Step::Pause => {
-            run.apply(Event::Paused { by: Principal::system() });
+            run.apply(Event::Paused {
+                by: Principal::system(),
+            });
         }
         Step::Resume => {
-            run.apply(Event::Resumed { by: Principal::system() });
+            run.apply(Event::Resumed {
+                by: Principal::system(),
+            });
         }
         Step::Terminate => {
-            run.apply(Event::Terminated { reason: "test".into(), by: Principal::system() });
+            run.apply(Event::Terminated {
+                reason: "test".into(),
+                by: Principal::system(),
+            });
         }
         Step::Retry => {
-            run.apply(Event::Retried { by: Principal::system() });
+            run.apply(Event::Retried {
+                by: Principal::system(),
+            });
         }
     }
 }

@@ -50,7 +50,11 @@ pub trait Tx {
     /// Registers `def` under its name and version (replacing that version).
     fn register_workflow_def(&mut self, def: &WorkflowDef) -> Result<(), StoreError>;
     /// A registered definition: the given version, or the latest.
-    fn workflow_def(&mut self, name: &str, version: Option<u32>) -> Result<Option<WorkflowDef>, StoreError>;
+    fn workflow_def(
+        &mut self,
+        name: &str,
+        version: Option<u32>,
+    ) -> Result<Option<WorkflowDef>, StoreError>;
     /// Removes a registered definition version; false if there was none.
     fn delete_workflow_def(&mut self, name: &str, version: u32) -> Result<bool, StoreError>;
     /// Registers (or replaces) a task definition.
@@ -61,17 +65,31 @@ pub trait Tx {
     fn delete_task_def(&mut self, name: &str) -> Result<bool, StoreError>;
 
     /// Creates a workflow row; false (and nothing written) if the id exists.
-    fn create_workflow(&mut self, meta: &WorkflowMeta, state: &WorkflowState) -> Result<bool, StoreError>;
+    fn create_workflow(
+        &mut self,
+        meta: &WorkflowMeta,
+        state: &WorkflowState,
+    ) -> Result<bool, StoreError>;
     /// A workflow's row and snapshot.
     fn load_workflow(&mut self, id: &str) -> Result<Option<StoredWorkflow>, StoreError>;
     /// Replaces a workflow's snapshot (and the status columns derived from it).
     fn save_state(&mut self, id: &str, state: &WorkflowState) -> Result<(), StoreError>;
     /// Appends events to a workflow's history, numbered from `first_seq`.
-    fn append_history(&mut self, id: &str, first_seq: u64, events: &[(Timestamp, &Event)]) -> Result<(), StoreError>;
+    fn append_history(
+        &mut self,
+        id: &str,
+        first_seq: u64,
+        events: &[(Timestamp, &Event)],
+    ) -> Result<(), StoreError>;
     /// Deletes a workflow with its history, queued tasks and timers; false if absent.
     fn delete_workflow(&mut self, id: &str) -> Result<bool, StoreError>;
     /// Appends a line to a task's execution log.
-    fn append_task_log(&mut self, task_id: &str, at: Timestamp, log: &str) -> Result<(), StoreError>;
+    fn append_task_log(
+        &mut self,
+        task_id: &str,
+        at: Timestamp,
+        log: &str,
+    ) -> Result<(), StoreError>;
     /// Idempotency: the workflow started earlier with this key, if any.
     fn workflow_by_key(&mut self, key: &str) -> Result<Option<String>, StoreError>;
 
@@ -81,8 +99,14 @@ pub trait Tx {
     fn dequeue(&mut self, task_id: &str) -> Result<(), StoreError>;
     /// Leases up to `max` visible tasks of `queue` to `worker` until `now + lease_ms`.
     /// A task whose lease expired is visible again (at-least-once delivery).
-    fn claim(&mut self, queue: &str, max: usize, now: Timestamp, lease_ms: u64, worker: &str)
-    -> Result<Vec<Claimed>, StoreError>;
+    fn claim(
+        &mut self,
+        queue: &str,
+        max: usize,
+        now: Timestamp,
+        lease_ms: u64,
+        worker: &str,
+    ) -> Result<Vec<Claimed>, StoreError>;
     /// Releases every lease (at start-up: leases of a previous process are void).
     fn release_all_leases(&mut self) -> Result<u64, StoreError>;
 
@@ -93,7 +117,11 @@ pub trait Tx {
     /// Removes every timer of a workflow.
     fn delete_timers_of(&mut self, workflow_id: &str) -> Result<(), StoreError>;
     /// Timers due at `now`, earliest first.
-    fn due_timers(&mut self, now: Timestamp, limit: usize) -> Result<Vec<(String, Timer)>, StoreError>;
+    fn due_timers(
+        &mut self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(String, Timer)>, StoreError>;
 
     /// When the earliest timer is due.
     fn next_timer_due(&mut self) -> Result<Option<Timestamp>, StoreError>;
@@ -113,7 +141,11 @@ pub trait Reader: Send {
     /// A definition by content hash.
     fn definition(&self, hash: &str) -> Result<Option<WorkflowDef>, StoreError>;
     /// A registered definition: the given version, or the latest.
-    fn workflow_def(&self, name: &str, version: Option<u32>) -> Result<Option<WorkflowDef>, StoreError>;
+    fn workflow_def(
+        &self,
+        name: &str,
+        version: Option<u32>,
+    ) -> Result<Option<WorkflowDef>, StoreError>;
     /// Every registered definition (all versions).
     fn workflow_defs(&self) -> Result<Vec<WorkflowDef>, StoreError>;
     /// Every task definition.

@@ -18,7 +18,9 @@ pub enum StoreError {
         message: String,
     },
     /// The database file was written by a newer Baton.
-    #[error("the database schema version {found} is newer than this Baton understands ({supported}); upgrade Baton")]
+    #[error(
+        "the database schema version {found} is newer than this Baton understands ({supported}); upgrade Baton"
+    )]
     TooNew {
         /// Version found in the file.
         found: i64,

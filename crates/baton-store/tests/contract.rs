@@ -57,23 +57,54 @@ fn contract(store: &mut dyn Store) {
     // Definitions: content-addressed, registered by name/version.
     let mut tx = store.begin().expect("begin");
     let h1 = tx.put_definition(&def("wf", 1)).expect("put");
-    assert_eq!(h1, tx.put_definition(&def("wf", 1)).expect("put again"), "idempotent");
+    assert_eq!(
+        h1,
+        tx.put_definition(&def("wf", 1)).expect("put again"),
+        "idempotent"
+    );
     tx.register_workflow_def(&def("wf", 1)).expect("register");
-    tx.register_workflow_def(&def("wf", 2)).expect("register v2");
-    assert_eq!(tx.workflow_def("wf", None).expect("latest").map(|d| d.version), Some(2));
-    assert_eq!(tx.workflow_def("wf", Some(1)).expect("v1").map(|d| d.version), Some(1));
-    tx.put_task_def(&TaskDef::conductor_default("t1")).expect("taskdef");
+    tx.register_workflow_def(&def("wf", 2))
+        .expect("register v2");
+    assert_eq!(
+        tx.workflow_def("wf", None)
+            .expect("latest")
+            .map(|d| d.version),
+        Some(2)
+    );
+    assert_eq!(
+        tx.workflow_def("wf", Some(1))
+            .expect("v1")
+            .map(|d| d.version),
+        Some(1)
+    );
+    tx.put_task_def(&TaskDef::conductor_default("t1"))
+        .expect("taskdef");
     assert!(tx.task_def("t1").expect("get").is_some());
     assert!(tx.delete_task_def("t1").expect("delete"));
     assert!(!tx.delete_task_def("t1").expect("delete again"));
 
     // Workflows, snapshots and history.
     let mut state = WorkflowState::new("w1", "wf", 1);
-    assert!(tx.create_workflow(&meta("w1", &h1, Some("k1")), &state).expect("create"));
-    assert!(!tx.create_workflow(&meta("w1", &h1, None), &state).expect("create twice"), "ids are unique");
-    assert_eq!(tx.workflow_by_key("k1").expect("key"), Some("w1".to_string()));
-    let started = Event::WorkflowStarted { input: json!({"a": 1}), correlation_id: None, parent: None };
-    tx.append_history("w1", 0, &[(11, &started)]).expect("append");
+    assert!(
+        tx.create_workflow(&meta("w1", &h1, Some("k1")), &state)
+            .expect("create")
+    );
+    assert!(
+        !tx.create_workflow(&meta("w1", &h1, None), &state)
+            .expect("create twice"),
+        "ids are unique"
+    );
+    assert_eq!(
+        tx.workflow_by_key("k1").expect("key"),
+        Some("w1".to_string())
+    );
+    let started = Event::WorkflowStarted {
+        input: json!({"a": 1}),
+        correlation_id: None,
+        parent: None,
+    };
+    tx.append_history("w1", 0, &[(11, &started)])
+        .expect("append");
     state.status = WorkflowStatus::Completed;
     state.updated_at = 12;
     tx.save_state("w1", &state).expect("save");
@@ -88,51 +119,122 @@ fn contract(store: &mut dyn Store) {
     assert_eq!(h.len(), 1);
     assert_eq!(h[0].event, started);
     let listed = reader
-        .list_workflows(&WorkflowFilter { statuses: vec![WorkflowStatus::Completed], ..Default::default() })
+        .list_workflows(&WorkflowFilter {
+            statuses: vec![WorkflowStatus::Completed],
+            ..Default::default()
+        })
         .expect("list");
     assert_eq!(listed.len(), 1);
-    assert!(reader.list_workflows(&WorkflowFilter { name: Some("zzz".into()), ..Default::default() }).expect("list").is_empty());
+    assert!(
+        reader
+            .list_workflows(&WorkflowFilter {
+                name: Some("zzz".into()),
+                ..Default::default()
+            })
+            .expect("list")
+            .is_empty()
+    );
 
     // An uncommitted transaction leaves no trace.
     {
         let mut tx = store.begin().expect("begin");
-        tx.create_workflow(&meta("ghost", &h1, None), &WorkflowState::new("ghost", "wf", 1)).expect("create");
+        tx.create_workflow(
+            &meta("ghost", &h1, None),
+            &WorkflowState::new("ghost", "wf", 1),
+        )
+        .expect("create");
         drop(tx);
     }
-    assert!(store.reader().expect("reader").workflow("ghost").expect("read").is_none());
+    assert!(
+        store
+            .reader()
+            .expect("reader")
+            .workflow("ghost")
+            .expect("read")
+            .is_none()
+    );
 
     // Queue: visibility, leases, at-least-once after lease expiry.
     let mut tx = store.begin().expect("begin");
     tx.enqueue("w1", &queued("t-a", "q", 100)).expect("enqueue");
     tx.enqueue("w1", &queued("t-b", "q", 200)).expect("enqueue");
-    tx.enqueue("w1", &queued("t-c", "other", 0)).expect("enqueue");
-    assert!(tx.claim("q", 10, 50, 1000, "w").expect("claim").is_empty(), "not visible yet");
+    tx.enqueue("w1", &queued("t-c", "other", 0))
+        .expect("enqueue");
+    assert!(
+        tx.claim("q", 10, 50, 1000, "w").expect("claim").is_empty(),
+        "not visible yet"
+    );
     let got = tx.claim("q", 10, 150, 1000, "w").expect("claim");
-    assert_eq!(got.iter().map(|c| c.task.task_id.as_str()).collect::<Vec<_>>(), ["t-a"]);
-    assert!(tx.claim("q", 10, 160, 1000, "w").expect("claim").is_empty(), "leased");
+    assert_eq!(
+        got.iter()
+            .map(|c| c.task.task_id.as_str())
+            .collect::<Vec<_>>(),
+        ["t-a"]
+    );
+    assert!(
+        tx.claim("q", 10, 160, 1000, "w").expect("claim").is_empty(),
+        "leased"
+    );
     let again = tx.claim("q", 10, 1200, 1000, "w2").expect("claim");
-    assert_eq!(again.len(), 2, "the expired lease makes t-a visible again, and t-b is due");
+    assert_eq!(
+        again.len(),
+        2,
+        "the expired lease makes t-a visible again, and t-b is due"
+    );
     assert_eq!(tx.release_all_leases().expect("release"), 2);
-    assert_eq!(tx.claim("q", 1, 1200, 1000, "w3").expect("claim").len(), 1, "released leases are claimable");
+    assert_eq!(
+        tx.claim("q", 1, 1200, 1000, "w3").expect("claim").len(),
+        1,
+        "released leases are claimable"
+    );
     tx.dequeue("t-a").expect("dequeue");
     tx.dequeue("t-a").expect("dequeue twice is a no-op");
     tx.commit().expect("commit");
-    let sizes = store.reader().expect("reader").queue_sizes().expect("sizes");
+    let sizes = store
+        .reader()
+        .expect("reader")
+        .queue_sizes()
+        .expect("sizes");
     assert_eq!(sizes, vec![("other".to_string(), 1), ("q".to_string(), 1)]);
 
     // Timers: upsert by id, due order, delete.
     let mut tx = store.begin().expect("begin");
-    let t1 = Timer { kind: TimerKind::Wait, task_id: Some("t-a".into()), fire_at: 500 };
-    let t2 = Timer { kind: TimerKind::WorkflowTimeout, task_id: None, fire_at: 300 };
+    let t1 = Timer {
+        kind: TimerKind::Wait,
+        task_id: Some("t-a".into()),
+        fire_at: 500,
+    };
+    let t2 = Timer {
+        kind: TimerKind::WorkflowTimeout,
+        task_id: None,
+        fire_at: 300,
+    };
     tx.put_timer("w1", &t1).expect("timer");
     tx.put_timer("w1", &t2).expect("timer");
-    tx.put_timer("w1", &Timer { fire_at: 400, ..t1.clone() }).expect("re-arm");
+    tx.put_timer(
+        "w1",
+        &Timer {
+            fire_at: 400,
+            ..t1.clone()
+        },
+    )
+    .expect("re-arm");
     let due = tx.due_timers(1000, 10).expect("due");
-    assert_eq!(due.iter().map(|(_, t)| t.fire_at).collect::<Vec<_>>(), [300, 400]);
+    assert_eq!(
+        due.iter().map(|(_, t)| t.fire_at).collect::<Vec<_>>(),
+        [300, 400]
+    );
     tx.delete_timer("w1", &t2.id()).expect("delete");
     assert_eq!(tx.due_timers(1000, 10).expect("due").len(), 1);
     tx.commit().expect("commit");
-    assert_eq!(store.reader().expect("reader").next_timer_due().expect("next"), Some(400));
+    assert_eq!(
+        store
+            .reader()
+            .expect("reader")
+            .next_timer_due()
+            .expect("next"),
+        Some(400)
+    );
     let mut tx = store.begin().expect("begin");
     tx.delete_timers_of("w1").expect("delete all");
     tx.append_task_log("t-b", 5, "hello").expect("log");
@@ -140,7 +242,10 @@ fn contract(store: &mut dyn Store) {
     tx.commit().expect("commit");
     let reader = store.reader().expect("reader");
     assert_eq!(reader.next_timer_due().expect("next"), None);
-    assert_eq!(reader.task_logs("t-b").expect("logs"), vec![(5, "hello".to_string()), (6, "world".to_string())]);
+    assert_eq!(
+        reader.task_logs("t-b").expect("logs"),
+        vec![(5, "hello".to_string()), (6, "world".to_string())]
+    );
 
     // Removing a workflow takes its history, queue rows and timers with it.
     let mut tx = store.begin().expect("begin");
@@ -173,7 +278,15 @@ fn sqlite_store_reopens_with_its_data() {
         tx.commit().expect("commit");
     }
     let store = SqliteStore::open(&path, Durability::Full).expect("reopen");
-    assert_eq!(store.reader().expect("reader").workflow_def("kept", None).expect("read").map(|d| d.version), Some(3));
+    assert_eq!(
+        store
+            .reader()
+            .expect("reader")
+            .workflow_def("kept", None)
+            .expect("read")
+            .map(|d| d.version),
+        Some(3)
+    );
 }
 
 #[test]
@@ -182,9 +295,12 @@ fn a_database_from_a_newer_baton_is_refused() {
     let path = dir.path().join("baton.db");
     drop(SqliteStore::open(&path, Durability::Full).expect("open"));
     let conn = rusqlite_conn(&path);
-    conn.execute_batch("PRAGMA user_version = 99").expect("bump");
+    conn.execute_batch("PRAGMA user_version = 99")
+        .expect("bump");
     drop(conn);
-    let err = SqliteStore::open(&path, Durability::Full).err().expect("refused");
+    let err = SqliteStore::open(&path, Durability::Full)
+        .err()
+        .expect("refused");
     assert!(err.to_string().contains("upgrade Baton"), "{err}");
 }
 

@@ -95,7 +95,11 @@ impl Run {
     /// Starts with `input`.
     pub fn started(def: WorkflowDef, input: Value) -> Run {
         let mut run = Run::new(def);
-        run.apply(Event::WorkflowStarted { input, correlation_id: None, parent: None });
+        run.apply(Event::WorkflowStarted {
+            input,
+            correlation_id: None,
+            parent: None,
+        });
         run
     }
 
@@ -121,10 +125,19 @@ impl Run {
             }
             self.effects.extend(d.effects);
             let replayed = replay(&self.def, "wf", self.history.iter().map(|(e, t)| (e, *t)));
-            assert_eq!(replayed, self.state, "replaying the history must reproduce the state");
+            assert_eq!(
+                replayed, self.state,
+                "replaying the history must reproduce the state"
+            );
         } else {
-            assert_eq!(d.state, self.state, "an event that does not apply must not change the state");
-            assert!(d.effects.is_empty(), "an event that does not apply must not ask for effects");
+            assert_eq!(
+                d.state, self.state,
+                "an event that does not apply must not change the state"
+            );
+            assert!(
+                d.effects.is_empty(),
+                "an event that does not apply must not ask for effects"
+            );
         }
         self.last = Some(d.outcome.clone());
         d.outcome
@@ -132,7 +145,9 @@ impl Run {
 
     /// The latest attempt of `r`.
     pub fn t(&self, r: &str) -> &TaskInstance {
-        self.state.latest(r).unwrap_or_else(|| panic!("no task {r}; tasks: {:?}", self.refs()))
+        self.state
+            .latest(r)
+            .unwrap_or_else(|| panic!("no task {r}; tasks: {:?}", self.refs()))
     }
 
     pub fn status(&self, r: &str) -> Option<TaskStatus> {
@@ -140,7 +155,11 @@ impl Run {
     }
 
     pub fn refs(&self) -> Vec<String> {
-        self.state.tasks.iter().map(|t| format!("{}:{}", t.ref_name, t.status.as_str())).collect()
+        self.state
+            .tasks
+            .iter()
+            .map(|t| format!("{}:{}", t.ref_name, t.status.as_str()))
+            .collect()
     }
 
     /// Refs of queued worker tasks, in queue order.
@@ -155,7 +174,10 @@ impl Run {
     /// A worker polls the task.
     pub fn poll(&mut self, r: &str) -> Outcome {
         let task_id = self.id(r);
-        self.apply(Event::TaskStarted { task_id, worker_id: Some("w1".into()) })
+        self.apply(Event::TaskStarted {
+            task_id,
+            worker_id: Some("w1".into()),
+        })
     }
 
     /// A worker completes the task with `output`.
@@ -190,7 +212,9 @@ impl Run {
     pub fn advance_to(&mut self, t: Timestamp) {
         loop {
             self.timers.sort_by_key(|x| x.fire_at);
-            let Some(pos) = self.timers.iter().position(|x| x.fire_at <= t) else { break };
+            let Some(pos) = self.timers.iter().position(|x| x.fire_at <= t) else {
+                break;
+            };
             let timer = self.timers.remove(pos);
             self.now = self.now.max(timer.fire_at);
             self.apply(Event::TimerFired { timer });
@@ -201,7 +225,9 @@ impl Run {
     /// Completes every queued task with `{}` until nothing is queued (bounded).
     pub fn drain(&mut self) {
         for _ in 0..1000 {
-            let Some(q) = self.queue.first().cloned() else { return };
+            let Some(q) = self.queue.first().cloned() else {
+                return;
+            };
             self.queue.remove(0);
             self.apply(Event::TaskUpdated {
                 task_id: q.task_id,

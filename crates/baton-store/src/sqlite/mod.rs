@@ -61,27 +61,38 @@ impl SqliteStore {
 }
 
 fn migrate(conn: &Connection) -> Result<(), StoreError> {
-    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db)?;
+    let current: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(db)?;
     let supported = MIGRATIONS.len() as i64;
     if current > supported {
-        return Err(StoreError::TooNew { found: current, supported });
+        return Err(StoreError::TooNew {
+            found: current,
+            supported,
+        });
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let version = i as i64 + 1;
-        conn.execute_batch(&format!("BEGIN IMMEDIATE; {sql}; PRAGMA user_version={version}; COMMIT;"))
-            .map_err(db)?;
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {sql}; PRAGMA user_version={version}; COMMIT;"
+        ))
+        .map_err(db)?;
     }
     Ok(())
 }
 
 impl Store for SqliteStore {
     fn begin(&mut self) -> Result<Box<dyn Tx + '_>, StoreError> {
-        let tx = rusqlite::Transaction::new(&mut self.conn, rusqlite::TransactionBehavior::Immediate).map_err(db)?;
+        let tx =
+            rusqlite::Transaction::new(&mut self.conn, rusqlite::TransactionBehavior::Immediate)
+                .map_err(db)?;
         Ok(Box::new(write::SqliteTx { tx }))
     }
 
     fn readers(&self) -> std::sync::Arc<dyn OpenReader> {
-        std::sync::Arc::new(SqliteReaders { path: self.path.clone() })
+        std::sync::Arc::new(SqliteReaders {
+            path: self.path.clone(),
+        })
     }
 }
 
@@ -98,9 +109,13 @@ impl OpenReader for SqliteReaders {
 
 /// Opens a read-only connection to an existing database.
 pub(crate) fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(db)?;
+    conn.execute_batch("PRAGMA busy_timeout=30000;")
         .map_err(db)?;
-    conn.execute_batch("PRAGMA busy_timeout=30000;").map_err(db)?;
     Ok(conn)
 }
 
@@ -109,7 +124,10 @@ pub(crate) fn db(e: rusqlite::Error) -> StoreError {
 }
 
 pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt { what: what.to_string(), message: e.to_string() }
+    StoreError::Corrupt {
+        what: what.to_string(),
+        message: e.to_string(),
+    }
 }
 
 /// Content hash of a definition (FNV-1a 64 over its JSON, hex).
@@ -123,5 +141,6 @@ pub(crate) fn content_hash(body: &str) -> String {
 }
 
 pub(crate) fn status_from_str(s: &str) -> Result<baton_core::WorkflowStatus, StoreError> {
-    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|e| corrupt("workflow status", e))
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|e| corrupt("workflow status", e))
 }

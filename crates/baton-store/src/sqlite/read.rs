@@ -19,14 +19,20 @@ pub(crate) fn definition(conn: &Connection, hash: &str) -> Result<Option<Workflo
         .transpose()
 }
 
-pub(crate) fn workflow_def(conn: &Connection, name: &str, version: Option<u32>) -> Result<Option<WorkflowDef>, StoreError> {
+pub(crate) fn workflow_def(
+    conn: &Connection,
+    name: &str,
+    version: Option<u32>,
+) -> Result<Option<WorkflowDef>, StoreError> {
     let hash: Option<String> = match version {
         Some(v) => conn
             .prepare_cached("SELECT hash FROM workflow_defs WHERE name = ?1 AND version = ?2")
             .map_err(db)?
             .query_row(rusqlite::params![name, v], |r| r.get(0)),
         None => conn
-            .prepare_cached("SELECT hash FROM workflow_defs WHERE name = ?1 ORDER BY version DESC LIMIT 1")
+            .prepare_cached(
+                "SELECT hash FROM workflow_defs WHERE name = ?1 ORDER BY version DESC LIMIT 1",
+            )
             .map_err(db)?
             .query_row([name], |r| r.get(0)),
     }
@@ -45,13 +51,20 @@ pub(crate) fn task_def(conn: &Connection, name: &str) -> Result<Option<TaskDef>,
         .query_row([name], |r| r.get(0))
         .optional()
         .map_err(db)?;
-    body.map(|b| serde_json::from_str(&b).map_err(|e| corrupt(&format!("task definition {name}"), e)))
-        .transpose()
+    body.map(|b| {
+        serde_json::from_str(&b).map_err(|e| corrupt(&format!("task definition {name}"), e))
+    })
+    .transpose()
 }
 
 pub(crate) fn workflow(conn: &Connection, id: &str) -> Result<Option<StoredWorkflow>, StoreError> {
     let sql = format!("SELECT {WORKFLOW_COLUMNS} FROM workflows WHERE id = ?1");
-    let raw = conn.prepare_cached(&sql).map_err(db)?.query_row([id], load_workflow_row).optional().map_err(db)?;
+    let raw = conn
+        .prepare_cached(&sql)
+        .map_err(db)?
+        .query_row([id], load_workflow_row)
+        .optional()
+        .map_err(db)?;
     raw.map(parse_stored).transpose()
 }
 
@@ -72,7 +85,9 @@ pub struct SqliteReader {
 impl SqliteReader {
     /// Opens a read-only connection to the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Ok(SqliteReader { conn: open_read_only(path)? })
+        Ok(SqliteReader {
+            conn: open_read_only(path)?,
+        })
     }
 }
 
@@ -84,16 +99,29 @@ impl Reader for SqliteReader {
     fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT seq, at, event FROM history WHERE workflow_id = ?1 ORDER BY seq")
+            .prepare_cached(
+                "SELECT seq, at, event FROM history WHERE workflow_id = ?1 ORDER BY seq",
+            )
             .map_err(db)?;
         let rows = stmt
-            .query_map([id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))
+            .query_map([id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
             .map_err(db)?;
         let mut out = Vec::new();
         for row in rows {
             let (seq, at, body) = row.map_err(db)?;
-            let event: Event = serde_json::from_str(&body).map_err(|e| corrupt(&format!("event {seq} of {id}"), e))?;
-            out.push(HistoryEntry { seq: u64::try_from(seq).unwrap_or(0), at: u64::try_from(at).unwrap_or(0), event });
+            let event: Event = serde_json::from_str(&body)
+                .map_err(|e| corrupt(&format!("event {seq} of {id}"), e))?;
+            out.push(HistoryEntry {
+                seq: u64::try_from(seq).unwrap_or(0),
+                at: u64::try_from(at).unwrap_or(0),
+                event,
+            });
         }
         Ok(out)
     }
@@ -158,7 +186,11 @@ impl Reader for SqliteReader {
         definition(&self.conn, hash)
     }
 
-    fn workflow_def(&self, name: &str, version: Option<u32>) -> Result<Option<WorkflowDef>, StoreError> {
+    fn workflow_def(
+        &self,
+        name: &str,
+        version: Option<u32>,
+    ) -> Result<Option<WorkflowDef>, StoreError> {
         workflow_def(&self.conn, name, version)
     }
 
@@ -177,7 +209,10 @@ impl Reader for SqliteReader {
     }
 
     fn task_defs(&self) -> Result<Vec<TaskDef>, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT body FROM task_defs ORDER BY name").map_err(db)?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT body FROM task_defs ORDER BY name")
+            .map_err(db)?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(db)?;
         let mut out = Vec::new();
         for row in rows {
@@ -192,8 +227,13 @@ impl Reader for SqliteReader {
     }
 
     fn queue_sizes(&self) -> Result<Vec<(String, u64)>, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT queue, COUNT(*) FROM queue GROUP BY queue ORDER BY queue").map_err(db)?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(db)?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT queue, COUNT(*) FROM queue GROUP BY queue ORDER BY queue")
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(db)?;
         let mut out = Vec::new();
         for row in rows {
             let (q, n) = row.map_err(db)?;
@@ -207,7 +247,11 @@ impl Reader for SqliteReader {
             .conn
             .prepare_cached("SELECT at, log FROM task_logs WHERE task_id = ?1 ORDER BY seq")
             .map_err(db)?;
-        let rows = stmt.query_map([task_id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).map_err(db)?;
+        let rows = stmt
+            .query_map([task_id], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(db)?;
         let mut out = Vec::new();
         for row in rows {
             let (at, log) = row.map_err(db)?;

@@ -22,7 +22,9 @@ fn json<T: serde::Serialize>(what: &str, v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| corrupt(what, e))
 }
 
-pub(crate) fn load_workflow_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(WorkflowMetaRaw, String, i64)> {
+pub(crate) fn load_workflow_row(
+    row: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(WorkflowMetaRaw, String, i64)> {
     Ok((
         WorkflowMetaRaw {
             id: row.get(0)?,
@@ -75,12 +77,18 @@ impl WorkflowMetaRaw {
     }
 }
 
-pub(crate) fn parse_stored(raw: (WorkflowMetaRaw, String, i64)) -> Result<StoredWorkflow, StoreError> {
+pub(crate) fn parse_stored(
+    raw: (WorkflowMetaRaw, String, i64),
+) -> Result<StoredWorkflow, StoreError> {
     let (meta, state, len) = raw;
     let meta = meta.parse()?;
-    let state: WorkflowState =
-        serde_json::from_str(&state).map_err(|e| corrupt(&format!("state of workflow {}", meta.id), e))?;
-    Ok(StoredWorkflow { meta, state, history_len: to_u64(len) })
+    let state: WorkflowState = serde_json::from_str(&state)
+        .map_err(|e| corrupt(&format!("state of workflow {}", meta.id), e))?;
+    Ok(StoredWorkflow {
+        meta,
+        state,
+        history_len: to_u64(len),
+    })
 }
 
 impl Tx for SqliteTx<'_> {
@@ -89,7 +97,11 @@ impl Tx for SqliteTx<'_> {
         let base = content_hash(&body);
         // Content-addressed; on the (astronomically unlikely) hash clash, add a suffix.
         for n in 0..16 {
-            let hash = if n == 0 { base.clone() } else { format!("{base}-{n}") };
+            let hash = if n == 0 {
+                base.clone()
+            } else {
+                format!("{base}-{n}")
+            };
             let existing: Option<String> = self
                 .tx
                 .prepare_cached("SELECT body FROM definitions WHERE hash = ?1")
@@ -130,14 +142,21 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn workflow_def(&mut self, name: &str, version: Option<u32>) -> Result<Option<WorkflowDef>, StoreError> {
+    fn workflow_def(
+        &mut self,
+        name: &str,
+        version: Option<u32>,
+    ) -> Result<Option<WorkflowDef>, StoreError> {
         super::read::workflow_def(&self.tx, name, version)
     }
 
     fn delete_workflow_def(&mut self, name: &str, version: u32) -> Result<bool, StoreError> {
         let n = self
             .tx
-            .execute("DELETE FROM workflow_defs WHERE name = ?1 AND version = ?2", params![name, version])
+            .execute(
+                "DELETE FROM workflow_defs WHERE name = ?1 AND version = ?2",
+                params![name, version],
+            )
             .map_err(db)?;
         Ok(n > 0)
     }
@@ -159,11 +178,18 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn delete_task_def(&mut self, name: &str) -> Result<bool, StoreError> {
-        let n = self.tx.execute("DELETE FROM task_defs WHERE name = ?1", [name]).map_err(db)?;
+        let n = self
+            .tx
+            .execute("DELETE FROM task_defs WHERE name = ?1", [name])
+            .map_err(db)?;
         Ok(n > 0)
     }
 
-    fn create_workflow(&mut self, meta: &WorkflowMeta, state: &WorkflowState) -> Result<bool, StoreError> {
+    fn create_workflow(
+        &mut self,
+        meta: &WorkflowMeta,
+        state: &WorkflowState,
+    ) -> Result<bool, StoreError> {
         let body = json("workflow state", state)?;
         let n = self
             .tx
@@ -197,21 +223,36 @@ impl Tx for SqliteTx<'_> {
     fn save_state(&mut self, id: &str, state: &WorkflowState) -> Result<(), StoreError> {
         let body = json("workflow state", state)?;
         self.tx
-            .prepare_cached("UPDATE workflows SET status = ?2, updated_at = ?3, state = ?4 WHERE id = ?1")
+            .prepare_cached(
+                "UPDATE workflows SET status = ?2, updated_at = ?3, state = ?4 WHERE id = ?1",
+            )
             .map_err(db)?
-            .execute(params![id, state.status.as_str(), to_i64(state.updated_at), body])
+            .execute(params![
+                id,
+                state.status.as_str(),
+                to_i64(state.updated_at),
+                body
+            ])
             .map_err(db)?;
         Ok(())
     }
 
-    fn append_history(&mut self, id: &str, first_seq: u64, events: &[(Timestamp, &Event)]) -> Result<(), StoreError> {
+    fn append_history(
+        &mut self,
+        id: &str,
+        first_seq: u64,
+        events: &[(Timestamp, &Event)],
+    ) -> Result<(), StoreError> {
         let mut stmt = self
             .tx
-            .prepare_cached("INSERT INTO history (workflow_id, seq, at, event) VALUES (?1, ?2, ?3, ?4)")
+            .prepare_cached(
+                "INSERT INTO history (workflow_id, seq, at, event) VALUES (?1, ?2, ?3, ?4)",
+            )
             .map_err(db)?;
         for (i, (at, event)) in events.iter().enumerate() {
             let body = json("event", event)?;
-            stmt.execute(params![id, to_i64(first_seq + i as u64), to_i64(*at), body]).map_err(db)?;
+            stmt.execute(params![id, to_i64(first_seq + i as u64), to_i64(*at), body])
+                .map_err(db)?;
         }
         drop(stmt);
         self.tx
@@ -228,13 +269,27 @@ impl Tx for SqliteTx<'_> {
             "DELETE FROM queue WHERE workflow_id = ?1",
             "DELETE FROM timers WHERE workflow_id = ?1",
         ] {
-            self.tx.prepare_cached(sql).map_err(db)?.execute([id]).map_err(db)?;
+            self.tx
+                .prepare_cached(sql)
+                .map_err(db)?
+                .execute([id])
+                .map_err(db)?;
         }
-        let n = self.tx.prepare_cached("DELETE FROM workflows WHERE id = ?1").map_err(db)?.execute([id]).map_err(db)?;
+        let n = self
+            .tx
+            .prepare_cached("DELETE FROM workflows WHERE id = ?1")
+            .map_err(db)?
+            .execute([id])
+            .map_err(db)?;
         Ok(n > 0)
     }
 
-    fn append_task_log(&mut self, task_id: &str, at: Timestamp, log: &str) -> Result<(), StoreError> {
+    fn append_task_log(
+        &mut self,
+        task_id: &str,
+        at: Timestamp,
+        log: &str,
+    ) -> Result<(), StoreError> {
         self.tx
             .prepare_cached("INSERT INTO task_logs (task_id, at, log) VALUES (?1, ?2, ?3)")
             .map_err(db)?
@@ -293,14 +348,16 @@ impl Tx for SqliteTx<'_> {
             )
             .map_err(db)?;
         let rows = stmt
-            .query_map(params![queue, to_i64(now), to_i64(max as u64), until, worker], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
+            .query_map(
+                params![queue, to_i64(now), to_i64(max as u64), until, worker],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )
             .map_err(db)?;
         let mut out = Vec::new();
         for row in rows {
             let (workflow_id, body) = row.map_err(db)?;
-            let task: QueuedTask = serde_json::from_str(&body).map_err(|e| corrupt("queued task", e))?;
+            let task: QueuedTask =
+                serde_json::from_str(&body).map_err(|e| corrupt("queued task", e))?;
             out.push(Claimed { workflow_id, task });
         }
         Ok(out)
@@ -349,7 +406,11 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn due_timers(&mut self, now: Timestamp, limit: usize) -> Result<Vec<(String, Timer)>, StoreError> {
+    fn due_timers(
+        &mut self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(String, Timer)>, StoreError> {
         let mut stmt = self
             .tx
             .prepare_cached("SELECT workflow_id, timer FROM timers WHERE fire_at <= ?1 ORDER BY fire_at LIMIT ?2")

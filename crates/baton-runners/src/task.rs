@@ -1,0 +1,149 @@
+//! The runner contract: what a runner receives and what it reports.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tokio_util::sync::CancellationToken;
+
+/// A boxed, sendable future, as returned by [`Runner::run`].
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// What a runner receives (built by the engine from a queued task).
+///
+/// Serialized (for `exec` runners' stdin) with camelCase keys:
+/// `{"workflowId","taskId","refName","taskType","queue","attempt","input"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskRequest {
+    /// Id of the workflow the task belongs to.
+    pub workflow_id: String,
+    /// Id of this task attempt.
+    pub task_id: String,
+    /// Task reference name (with any loop suffix).
+    pub ref_name: String,
+    /// Conductor task type (`SIMPLE`, `HTTP`, `INLINE`, ...).
+    pub task_type: String,
+    /// Queue name: the task name for SIMPLE tasks, the type for system tasks.
+    pub queue: String,
+    /// Attempt number (0 = first).
+    pub attempt: u32,
+    /// The resolved task input.
+    pub input: Value,
+}
+
+/// What a runner reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskOutcome {
+    /// The task succeeded with this output (a JSON object).
+    Completed {
+        /// Task output.
+        output: Value,
+    },
+    /// The task failed.
+    Failed {
+        /// Why, for people: a short, specific message.
+        reason: String,
+        /// Whatever output is useful for diagnosis (e.g. the HTTP response, the exit code).
+        output: Value,
+        /// `true` when retrying cannot help (a syntax error in a script, a missing
+        /// parameter); the engine should not retry.
+        terminal: bool,
+    },
+    /// The task is still running; the engine should call back after `callback_after_ms`.
+    InProgress {
+        /// Progress output so far.
+        output: Value,
+        /// When to look again, in milliseconds.
+        callback_after_ms: u64,
+    },
+}
+
+impl TaskOutcome {
+    /// A completed outcome.
+    pub fn completed(output: Value) -> Self {
+        TaskOutcome::Completed { output }
+    }
+
+    /// A retryable failure with an empty output.
+    pub fn failed(reason: impl Into<String>) -> Self {
+        TaskOutcome::Failed {
+            reason: reason.into(),
+            output: Value::Object(Map::new()),
+            terminal: false,
+        }
+    }
+
+    /// A failure that retrying cannot fix, with an empty output.
+    pub fn terminal(reason: impl Into<String>) -> Self {
+        TaskOutcome::Failed {
+            reason: reason.into(),
+            output: Value::Object(Map::new()),
+            terminal: true,
+        }
+    }
+
+    /// The outcome of a canceled task: a retryable failure with reason `canceled`.
+    pub fn canceled() -> Self {
+        TaskOutcome::failed("canceled")
+    }
+
+    /// Replaces the output of a `Failed` or `InProgress` outcome (and the output of a
+    /// `Completed` one).
+    pub fn with_output(mut self, new_output: Value) -> Self {
+        match &mut self {
+            TaskOutcome::Completed { output }
+            | TaskOutcome::Failed { output, .. }
+            | TaskOutcome::InProgress { output, .. } => *output = new_output,
+        }
+        self
+    }
+
+    /// Whether this is a `Completed` outcome.
+    pub fn is_completed(&self) -> bool {
+        matches!(self, TaskOutcome::Completed { .. })
+    }
+
+    /// The output of any outcome.
+    pub fn output(&self) -> &Value {
+        match self {
+            TaskOutcome::Completed { output }
+            | TaskOutcome::Failed { output, .. }
+            | TaskOutcome::InProgress { output, .. } => output,
+        }
+    }
+
+    /// The failure reason, if this is a `Failed` outcome.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            TaskOutcome::Failed { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+/// Something that executes tasks of one or more queues.
+pub trait Runner: Send + Sync {
+    /// Runs one task. Must never panic: errors become [`TaskOutcome::Failed`] with a clear
+    /// reason. When `cancel` fires, the runner stops the work as far as it can and returns
+    /// [`TaskOutcome::canceled`].
+    fn run(&self, req: TaskRequest, cancel: CancellationToken) -> BoxFuture<TaskOutcome>;
+}
+
+/// Wraps a non-object JSON value as `{"result": v}`; objects are returned unchanged.
+pub(crate) fn object_or_result(v: Value) -> Value {
+    match v {
+        Value::Object(_) => v,
+        other => {
+            let mut m = Map::new();
+            m.insert("result".to_owned(), other);
+            Value::Object(m)
+        }
+    }
+}
+
+/// Looks up `key` in an object input (`None` for non-objects and missing keys).
+pub(crate) fn input_field<'a>(input: &'a Value, key: &str) -> Option<&'a Value> {
+    input.as_object().and_then(|m| m.get(key))
+}

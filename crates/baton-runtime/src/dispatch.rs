@@ -1,0 +1,174 @@
+//! Local runners: poll the queues they serve and report results, exactly like a remote
+//! worker does over HTTP (at-least-once delivery, results applied once).
+
+use crate::engine::{EngineError, EngineHandle};
+use baton_core::{Event, TaskResultStatus};
+use baton_runners::{Runners, TaskOutcome, TaskRequest};
+use baton_store::Claimed;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// How local runners are driven.
+#[derive(Debug, Clone)]
+pub struct DispatchConfig {
+    /// Most tasks running at once, over all queues.
+    pub concurrency: usize,
+    /// Worker id recorded on the tasks.
+    pub worker_id: String,
+    /// Most tasks claimed per poll.
+    pub batch: usize,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        DispatchConfig {
+            concurrency: 64,
+            worker_id: "baton-local".to_string(),
+            batch: 64,
+        }
+    }
+}
+
+/// Serves `queues` with `runners` until `cancel` fires. In-flight tasks are then
+/// canceled; their queue leases make them available again after a restart.
+pub async fn serve(
+    engine: EngineHandle,
+    runners: Arc<Runners>,
+    queues: Vec<String>,
+    config: DispatchConfig,
+    cancel: CancellationToken,
+) {
+    let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
+    let mut loops = JoinSet::new();
+    for queue in queues {
+        let Some(runner) = runners.get(&queue) else {
+            continue;
+        };
+        let (engine, permits, cancel, config) = (
+            engine.clone(),
+            permits.clone(),
+            cancel.clone(),
+            config.clone(),
+        );
+        loops.spawn(async move {
+            let mut running = JoinSet::new();
+            loop {
+                // Claim only as many tasks as can start now.
+                let first = tokio::select! {
+                    p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+                    _ = cancel.cancelled() => break,
+                };
+                let extra = permits.available_permits().min(config.batch.saturating_sub(1));
+                let claimed = tokio::select! {
+                    r = engine.poll(&queue, extra + 1, &config.worker_id, Duration::from_secs(1)) => r,
+                    _ = cancel.cancelled() => break,
+                };
+                let claimed = match claimed {
+                    Ok(c) => c,
+                    Err(EngineError::Stopped) => break,
+                    Err(e) => {
+                        tracing::warn!(%queue, error = %e, "poll failed; retrying");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        continue;
+                    }
+                };
+                let mut first = Some(first);
+                for c in claimed {
+                    let permit = match first.take() {
+                        Some(p) => p,
+                        None => match permits.clone().acquire_owned().await {
+                            Ok(p) => p,
+                            Err(_) => break,
+                        },
+                    };
+                    let (engine, runner, token) = (engine.clone(), runner.clone(), cancel.child_token());
+                    running.spawn(async move {
+                        run_one(&engine, runner.as_ref(), c, token).await;
+                        drop(permit);
+                    });
+                }
+                while running.try_join_next().is_some() {}
+            }
+            running.shutdown().await;
+        });
+    }
+    while loops.join_next().await.is_some() {}
+}
+
+async fn run_one(
+    engine: &EngineHandle,
+    runner: &dyn baton_runners::Runner,
+    c: Claimed,
+    cancel: CancellationToken,
+) {
+    let req = TaskRequest {
+        workflow_id: c.workflow_id.clone(),
+        task_id: c.task.task_id.clone(),
+        ref_name: c.task.ref_name.clone(),
+        task_type: c.task.task_type.clone(),
+        queue: c.task.queue.clone(),
+        attempt: c.task.attempt,
+        input: c.task.input.clone(),
+    };
+    let outcome = runner.run(req, cancel.clone()).await;
+    if cancel.is_cancelled() {
+        // Shutting down: leave the task leased; it runs again after a restart.
+        return;
+    }
+    let event = outcome_event(c.task.task_id.clone(), outcome);
+    // A failed report leaves the task leased; it is handed out again later (at-least-once).
+    for attempt in 0..5u64 {
+        match engine.send(&c.workflow_id, event.clone()).await {
+            Ok(_) => return,
+            Err(EngineError::Stopped) => return,
+            Err(e) => {
+                tracing::warn!(task_id = %c.task.task_id, error = %e, "could not record a task result; retrying");
+                tokio::time::sleep(Duration::from_millis(100 * (attempt + 1))).await;
+            }
+        }
+    }
+}
+
+/// The decider event for a runner's outcome.
+pub fn outcome_event(task_id: String, outcome: TaskOutcome) -> Event {
+    match outcome {
+        TaskOutcome::Completed { output } => Event::TaskUpdated {
+            task_id,
+            status: TaskResultStatus::Completed,
+            output,
+            reason: None,
+            callback_after_ms: None,
+            worker_id: None,
+        },
+        TaskOutcome::Failed {
+            reason,
+            output,
+            terminal,
+        } => Event::TaskUpdated {
+            task_id,
+            status: if terminal {
+                TaskResultStatus::FailedWithTerminalError
+            } else {
+                TaskResultStatus::Failed
+            },
+            output,
+            reason: Some(reason),
+            callback_after_ms: None,
+            worker_id: None,
+        },
+        TaskOutcome::InProgress {
+            output,
+            callback_after_ms,
+        } => Event::TaskUpdated {
+            task_id,
+            status: TaskResultStatus::InProgress,
+            output,
+            reason: None,
+            callback_after_ms: Some(callback_after_ms),
+            worker_id: None,
+        },
+    }
+}

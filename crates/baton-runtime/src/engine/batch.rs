@@ -1,0 +1,591 @@
+//! The engine thread: collect commands, decide them in one transaction, commit, reply.
+
+use super::cache::Cache;
+use super::{Command, EngineConfig, EngineError, EngineEvent};
+use crate::clock::Clock;
+use crate::signals::QueueSignals;
+use baton_core::{
+    Decision, Effect, Event, Outcome, Principal, TaskStatus, Timestamp, WorkflowStatus, decide,
+};
+use baton_store::{Claimed, Store, Tx};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+use tokio::sync::{broadcast, oneshot};
+
+/// Longest the thread sleeps without looking at timers.
+const IDLE_WAKE_MS: u64 = 1000;
+/// Most due timers fired per batch.
+const TIMERS_PER_BATCH: usize = 1024;
+
+pub(crate) struct Worker {
+    store: Option<Box<dyn Store>>,
+    clock: Arc<dyn Clock>,
+    config: EngineConfig,
+    signals: Arc<QueueSignals>,
+    events: broadcast::Sender<EngineEvent>,
+    pub(super) cache: Cache,
+    /// Earliest known due time of a timer (waking early is harmless).
+    next_timer: Option<Timestamp>,
+    /// Queues to wake when delayed tasks become visible.
+    delayed: BTreeMap<Timestamp, HashSet<String>>,
+}
+
+/// A reply waiting for the batch to commit.
+enum Reply {
+    Start(
+        oneshot::Sender<Result<String, EngineError>>,
+        Result<String, EngineError>,
+    ),
+    Event(
+        oneshot::Sender<Result<Outcome, EngineError>>,
+        Result<Outcome, EngineError>,
+    ),
+    Poll(
+        oneshot::Sender<Result<Vec<Claimed>, EngineError>>,
+        Result<Vec<Claimed>, EngineError>,
+    ),
+    Unit(
+        oneshot::Sender<Result<(), EngineError>>,
+        Result<(), EngineError>,
+    ),
+    Removed(
+        oneshot::Sender<Result<bool, EngineError>>,
+        Result<bool, EngineError>,
+    ),
+}
+
+impl Reply {
+    fn send(self, failed: Option<&EngineError>) {
+        match (self, failed) {
+            (Reply::Start(s, r), None) => drop(s.send(r)),
+            (Reply::Start(s, _), Some(e)) => drop(s.send(Err(e.clone()))),
+            (Reply::Event(s, r), None) => drop(s.send(r)),
+            (Reply::Event(s, _), Some(e)) => drop(s.send(Err(e.clone()))),
+            (Reply::Poll(s, r), None) => drop(s.send(r)),
+            (Reply::Poll(s, _), Some(e)) => drop(s.send(Err(e.clone()))),
+            (Reply::Unit(s, r), None) => drop(s.send(r)),
+            (Reply::Unit(s, _), Some(e)) => drop(s.send(Err(e.clone()))),
+            (Reply::Removed(s, r), None) => drop(s.send(r)),
+            (Reply::Removed(s, _), Some(e)) => drop(s.send(Err(e.clone()))),
+        }
+    }
+}
+
+/// Work the decisions of one batch asked for in other workflows.
+pub(super) enum FollowUp {
+    Start(baton_core::StartRequest),
+    Event(String, Event),
+}
+
+/// Everything a batch accumulates until its commit.
+#[derive(Default)]
+pub(super) struct Batch {
+    replies: Vec<Reply>,
+    /// Per workflow: history length before the batch and the events it appended.
+    pub(super) dirty: HashMap<String, (u64, Vec<(Timestamp, Event)>)>,
+    pub(super) follow_ups: VecDeque<FollowUp>,
+    wake: HashSet<String>,
+    pub(super) out: Vec<EngineEvent>,
+    ended: Vec<String>,
+    /// A store error: the whole batch is abandoned.
+    failed: Option<EngineError>,
+}
+
+impl Batch {
+    /// The store error that abandoned this batch, if any.
+    pub(super) fn failed_error(&self) -> Option<EngineError> {
+        self.failed.clone()
+    }
+}
+
+impl Worker {
+    pub(crate) fn new(
+        store: Box<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: EngineConfig,
+        signals: Arc<QueueSignals>,
+        events: broadcast::Sender<EngineEvent>,
+    ) -> Self {
+        let cache = Cache::new(config.cache_capacity);
+        // Timers from a previous run: look at them right away.
+        Worker {
+            store: Some(store),
+            clock,
+            config,
+            signals,
+            events,
+            cache,
+            next_timer: Some(0),
+            delayed: BTreeMap::new(),
+        }
+    }
+
+    pub(crate) fn run(&mut self, rx: mpsc::Receiver<Command>) {
+        loop {
+            let now = self.clock.now();
+            let wait = self.wait_ms(now);
+            let first = match rx.recv_timeout(Duration::from_millis(wait)) {
+                Ok(c) => Some(c),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            };
+            let mut cmds: Vec<Command> = first.into_iter().collect();
+            while cmds.len() < self.config.max_batch {
+                match rx.try_recv() {
+                    Ok(c) => cmds.push(c),
+                    Err(_) => break,
+                }
+            }
+            let mut stop = Vec::new();
+            let cmds: Vec<Command> = cmds
+                .into_iter()
+                .filter_map(|c| match c {
+                    Command::Shutdown(s) => {
+                        stop.push(s);
+                        None
+                    }
+                    c => Some(c),
+                })
+                .collect();
+            self.process(cmds);
+            self.wake_delayed();
+            if !stop.is_empty() {
+                for s in stop {
+                    let _ = s.send(());
+                }
+                return;
+            }
+        }
+    }
+
+    fn wait_ms(&self, now: Timestamp) -> u64 {
+        let mut wait = IDLE_WAKE_MS;
+        if let Some(t) = self.next_timer {
+            wait = wait.min(t.saturating_sub(now));
+        }
+        if let Some((t, _)) = self.delayed.first_key_value() {
+            wait = wait.min(t.saturating_sub(now));
+        }
+        wait
+    }
+
+    fn wake_delayed(&mut self) {
+        let now = self.clock.now();
+        while let Some(entry) = self.delayed.first_entry() {
+            if *entry.key() > now {
+                break;
+            }
+            for q in entry.remove() {
+                self.signals.wake(&q);
+            }
+        }
+    }
+
+    /// Decides and commits one batch of commands (plus due timers).
+    fn process(&mut self, mut cmds: Vec<Command>) {
+        let now = self.clock.now();
+        let mut b = Batch::default();
+        let timers_due = self.next_timer.is_some_and(|t| t <= now);
+        if cmds.is_empty() && !timers_due {
+            return;
+        }
+        let Some(mut store) = self.store.take() else {
+            return;
+        };
+        let result = match store.begin() {
+            Ok(mut tx) => {
+                for cmd in cmds.drain(..) {
+                    self.command(&mut *tx, cmd, now, &mut b);
+                }
+                if timers_due {
+                    self.fire_timers(&mut *tx, now, &mut b);
+                }
+                self.flush(&mut *tx, &mut b);
+                match b.failed.take() {
+                    Some(e) => Err(e),
+                    None => tx.commit().map_err(EngineError::from),
+                }
+            }
+            Err(e) => Err(EngineError::from(e)),
+        };
+        self.store = Some(store);
+        match result {
+            Ok(()) => self.deliver(b),
+            Err(e) => {
+                tracing::error!(error = %e, "batch abandoned; nothing of it was committed");
+                // Commands not yet taken (the transaction could not even begin).
+                for cmd in cmds {
+                    refuse(cmd, &e);
+                }
+                for id in b.dirty.keys() {
+                    self.cache.forget(id);
+                }
+                for r in b.replies {
+                    r.send(Some(&e));
+                }
+            }
+        }
+    }
+
+    fn command(&mut self, tx: &mut dyn Tx, cmd: Command, now: Timestamp, b: &mut Batch) {
+        match cmd {
+            Command::Start(req, reply) => {
+                let r = self.start(tx, *req, now, b);
+                self.run_follow_ups(tx, now, b);
+                b.replies.push(Reply::Start(reply, r));
+            }
+            Command::Event(id, event, reply) => {
+                let r = self.apply(tx, &id, event, now, b);
+                self.run_follow_ups(tx, now, b);
+                b.replies.push(Reply::Event(reply, r));
+            }
+            Command::Poll {
+                queue,
+                count,
+                worker,
+                reply,
+            } => {
+                let r = self.poll(tx, &queue, count, &worker, now, b);
+                b.replies.push(Reply::Poll(reply, r));
+            }
+            Command::RegisterWorkflowDef(def, reply) => {
+                let r = self.register_workflow_def(tx, *def);
+                b.replies.push(Reply::Unit(reply, r));
+            }
+            Command::RegisterTaskDef(def, reply) => {
+                let r = tx.put_task_def(&def).map_err(EngineError::from);
+                self.cache.invalidate_registry();
+                b.replies.push(Reply::Unit(reply, r));
+            }
+            Command::RemoveWorkflow(id, reply) => {
+                let r = tx.delete_workflow(&id).map_err(|e| self.fail(b, e.into()));
+                self.cache.forget(&id);
+                b.replies.push(Reply::Removed(reply, r));
+            }
+            Command::WithTx(job) => {
+                // The job answers its caller itself; a failure abandons the batch.
+                if let Err(e) = job(tx) {
+                    self.fail(b, e.into());
+                }
+            }
+            Command::Shutdown(reply) => {
+                let _ = reply.send(());
+            }
+        }
+    }
+
+    fn poll(
+        &mut self,
+        tx: &mut dyn Tx,
+        queue: &str,
+        count: usize,
+        worker: &str,
+        now: Timestamp,
+        b: &mut Batch,
+    ) -> Result<Vec<Claimed>, EngineError> {
+        let claimed = match tx.claim(
+            queue,
+            count.max(1),
+            now,
+            self.config.default_lease_ms,
+            worker,
+        ) {
+            Ok(c) => c,
+            Err(e) => return Err(self.fail(b, e.into())),
+        };
+        let mut out = Vec::with_capacity(claimed.len());
+        for c in claimed {
+            let event = Event::TaskStarted {
+                task_id: c.task.task_id.clone(),
+                worker_id: Some(worker.to_string()),
+            };
+            match self.apply(tx, &c.workflow_id, event, now, b) {
+                Ok(Outcome::Applied) => out.push(c),
+                // The task ended while it sat in the queue (canceled, timed out): drop the row.
+                Ok(_) | Err(EngineError::UnknownWorkflow(_)) => {
+                    if let Err(e) = tx.dequeue(&c.task.task_id) {
+                        return Err(self.fail(b, e.into()));
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    fn fire_timers(&mut self, tx: &mut dyn Tx, now: Timestamp, b: &mut Batch) {
+        let due = match tx.due_timers(now, TIMERS_PER_BATCH) {
+            Ok(d) => d,
+            Err(e) => {
+                self.fail(b, e.into());
+                return;
+            }
+        };
+        for (wf, timer) in due {
+            if let Err(e) = tx.delete_timer(&wf, &timer.id()) {
+                self.fail(b, e.into());
+                return;
+            }
+            match self.apply(tx, &wf, Event::TimerFired { timer }, now, b) {
+                Ok(_) | Err(EngineError::UnknownWorkflow(_)) => {}
+                Err(_) => return,
+            }
+            self.run_follow_ups(tx, now, b);
+        }
+        match tx.next_timer_due() {
+            Ok(next) => self.next_timer = next,
+            Err(e) => {
+                self.fail(b, e.into());
+            }
+        }
+    }
+
+    /// Records a store error for the batch and returns it.
+    pub(super) fn fail(&mut self, b: &mut Batch, e: EngineError) -> EngineError {
+        if b.failed.is_none() {
+            b.failed = Some(e.clone());
+        }
+        e
+    }
+
+    /// Delivers an event to a workflow inside the batch's transaction.
+    pub(super) fn apply(
+        &mut self,
+        tx: &mut dyn Tx,
+        id: &str,
+        event: Event,
+        now: Timestamp,
+        b: &mut Batch,
+    ) -> Result<Outcome, EngineError> {
+        if b.failed.is_some() {
+            return Err(b.failed.clone().unwrap_or(EngineError::Stopped));
+        }
+        let entry = match self.cache.get_or_load(tx, id) {
+            Ok(Some(e)) => e,
+            Ok(None) => return Err(EngineError::UnknownWorkflow(id.to_string())),
+            Err(e) => return Err(self.fail(b, e)),
+        };
+        let def = entry.def.clone();
+        let state = std::mem::replace(&mut entry.state, baton_core::WorkflowState::new("", "", 0));
+        let before = state.status;
+        let decision = decide(&def, state, &event, now);
+        entry.state = decision.state.clone();
+        let outcome = decision.outcome.clone();
+        if outcome == Outcome::Applied {
+            self.record(tx, id, event, decision, before, now, b);
+        }
+        Ok(outcome)
+    }
+
+    /// Writes what an applied decision asked for, within the batch's transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn record(
+        &mut self,
+        tx: &mut dyn Tx,
+        id: &str,
+        event: Event,
+        decision: Decision,
+        before: WorkflowStatus,
+        now: Timestamp,
+        b: &mut Batch,
+    ) {
+        let history_len = self.cache.history_len(id);
+        let entry = b
+            .dirty
+            .entry(id.to_string())
+            .or_insert_with(|| (history_len, Vec::new()));
+        entry.1.push((now, event));
+        self.cache.bump_history(id);
+        let state = &decision.state;
+        for t in &decision.transitions {
+            if t.to.is_terminal()
+                && matches!(t.from, Some(TaskStatus::Scheduled | TaskStatus::InProgress))
+                && let Err(e) = tx.dequeue(&t.task_id)
+            {
+                self.fail(b, e.into());
+                return;
+            }
+            let inst = state.task(&t.task_id);
+            b.out.push(EngineEvent::Task {
+                workflow_id: id.to_string(),
+                transition: t.clone(),
+                attempt: inst.map_or(0, |i| i.attempt),
+                at: now,
+                reason: inst.and_then(|i| i.reason.clone()),
+            });
+        }
+        if state.status != before && before != WorkflowStatus::Pending {
+            b.out.push(EngineEvent::WorkflowStatus {
+                workflow_id: id.to_string(),
+                status: state.status,
+                reason: state.reason.clone(),
+                at: now,
+            });
+        }
+        for effect in decision.effects {
+            let r = match effect {
+                Effect::Enqueue(q) => {
+                    if q.visible_at <= now {
+                        b.wake.insert(q.queue.clone());
+                    } else {
+                        self.delayed
+                            .entry(q.visible_at)
+                            .or_default()
+                            .insert(q.queue.clone());
+                    }
+                    tx.enqueue(id, &q)
+                }
+                Effect::Dequeue { task_id } => tx.dequeue(&task_id),
+                Effect::StartTimer(t) => {
+                    self.next_timer = Some(self.next_timer.map_or(t.fire_at, |n| n.min(t.fire_at)));
+                    tx.put_timer(id, &t)
+                }
+                Effect::StartWorkflow(req) => {
+                    b.follow_ups.push_back(FollowUp::Start(req));
+                    Ok(())
+                }
+                Effect::TerminateWorkflow {
+                    workflow_id,
+                    reason,
+                } => {
+                    let ev = Event::Terminated {
+                        reason,
+                        by: Principal::system(),
+                    };
+                    b.follow_ups.push_back(FollowUp::Event(workflow_id, ev));
+                    Ok(())
+                }
+                Effect::WorkflowEnded { status } => {
+                    if let Some(p) = &state.parent {
+                        let ev = Event::ChildWorkflowEnded {
+                            task_id: p.task_id.clone(),
+                            child_id: id.to_string(),
+                            status,
+                            output: state.output.clone(),
+                            reason: state.reason.clone(),
+                        };
+                        b.follow_ups
+                            .push_back(FollowUp::Event(p.workflow_id.clone(), ev));
+                    }
+                    b.ended.push(id.to_string());
+                    tx.delete_timers_of(id)
+                }
+                Effect::Alert { message } => {
+                    tracing::warn!(workflow_id = id, %message, "alert");
+                    b.out.push(EngineEvent::Alert {
+                        workflow_id: id.to_string(),
+                        message,
+                    });
+                    Ok(())
+                }
+            };
+            if let Err(e) = r {
+                self.fail(b, e.into());
+                return;
+            }
+        }
+    }
+
+    /// Runs the cross-workflow work the batch's decisions asked for.
+    pub(super) fn run_follow_ups(&mut self, tx: &mut dyn Tx, now: Timestamp, b: &mut Batch) {
+        while let Some(f) = b.follow_ups.pop_front() {
+            if b.failed.is_some() {
+                return;
+            }
+            match f {
+                FollowUp::Event(id, event) => match self.apply(tx, &id, event, now, b) {
+                    Ok(_) => {}
+                    Err(EngineError::UnknownWorkflow(w)) => {
+                        tracing::warn!(workflow_id = %w, "an event for a workflow that does not exist was dropped");
+                    }
+                    Err(_) => {}
+                },
+                FollowUp::Start(req) => self.start_requested(tx, req, now, b),
+            }
+        }
+    }
+
+    /// Writes history and snapshots of every workflow the batch changed.
+    fn flush(&mut self, tx: &mut dyn Tx, b: &mut Batch) {
+        if b.failed.is_some() {
+            return;
+        }
+        for (id, (first_seq, events)) in &b.dirty {
+            let refs: Vec<(Timestamp, &Event)> = events.iter().map(|(t, e)| (*t, e)).collect();
+            let r = tx.append_history(id, *first_seq, &refs).and_then(|()| {
+                match self.cache.state(id) {
+                    Some(state) => tx.save_state(id, state),
+                    None => Ok(()),
+                }
+            });
+            if let Err(e) = r {
+                self.fail(b, e.into());
+                return;
+            }
+        }
+    }
+
+    /// After commit: answer callers, wake pollers, publish events, write `log_to` files.
+    fn deliver(&mut self, b: Batch) {
+        for r in b.replies {
+            r.send(None);
+        }
+        for q in &b.wake {
+            self.signals.wake(q);
+        }
+        for (id, (_, events)) in &b.dirty {
+            if let Some(path) = self.cache.log_to(id) {
+                append_log(&path, id, events);
+            }
+        }
+        for e in b.out {
+            let _ = self.events.send(e);
+        }
+        for id in &b.ended {
+            self.cache.forget(id);
+        }
+        let touched: HashSet<&String> = b.dirty.keys().collect();
+        self.cache.trim(&touched);
+    }
+}
+
+/// `monitoring.log_to`: one JSON line per event. Failures to write are logged, not fatal:
+/// the history in the store is the record of truth.
+fn append_log(path: &str, workflow_id: &str, events: &[(Timestamp, Event)]) {
+    use std::io::Write;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path);
+    let mut file = match file {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::warn!(%path, error = %e, "cannot open monitoring.log_to file");
+            return;
+        }
+    };
+    for (at, event) in events {
+        let line = serde_json::json!({ "workflowId": workflow_id, "at": at, "event": event });
+        if let Err(e) = writeln!(file, "{line}") {
+            tracing::warn!(%path, error = %e, "cannot write monitoring.log_to file");
+            return;
+        }
+    }
+}
+
+/// Answers a command that could not be processed.
+fn refuse(cmd: Command, e: &EngineError) {
+    match cmd {
+        Command::Start(_, r) => drop(r.send(Err(e.clone()))),
+        Command::Event(_, _, r) => drop(r.send(Err(e.clone()))),
+        Command::Poll { reply, .. } => drop(reply.send(Err(e.clone()))),
+        Command::RegisterWorkflowDef(_, r) | Command::RegisterTaskDef(_, r) => {
+            drop(r.send(Err(e.clone())))
+        }
+        Command::RemoveWorkflow(_, r) => drop(r.send(Err(e.clone()))),
+        Command::WithTx(_) => {}
+        Command::Shutdown(r) => drop(r.send(())),
+    }
+}

@@ -1,0 +1,152 @@
+//! Hot workflows and definitions kept in memory, so a step does not re-read and re-parse
+//! its workflow. The store stays the truth: on any failed batch, touched entries are
+//! forgotten and re-read.
+
+use super::EngineError;
+use baton_core::WorkflowState;
+use baton_model::WorkflowDef;
+use baton_store::Tx;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// A workflow in memory.
+pub(crate) struct Cached {
+    pub state: WorkflowState,
+    pub def: Arc<WorkflowDef>,
+    pub history_len: u64,
+}
+
+pub(crate) struct Cache {
+    workflows: HashMap<String, Cached>,
+    defs: HashMap<String, Arc<WorkflowDef>>,
+    /// Resolved registered definitions: (name, version asked) -> (hash, definition).
+    registry: HashMap<(String, Option<u32>), (String, Arc<WorkflowDef>)>,
+    capacity: usize,
+}
+
+impl Cache {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Cache {
+            workflows: HashMap::new(),
+            defs: HashMap::new(),
+            registry: HashMap::new(),
+            capacity,
+        }
+    }
+
+    /// The workflow, from memory or the store.
+    pub(crate) fn get_or_load(
+        &mut self,
+        tx: &mut dyn Tx,
+        id: &str,
+    ) -> Result<Option<&mut Cached>, EngineError> {
+        if !self.workflows.contains_key(id) {
+            let Some(stored) = tx.load_workflow(id)? else {
+                return Ok(None);
+            };
+            let def = self.definition(tx, &stored.meta.def_hash)?;
+            let mut state = stored.state;
+            state.workflow_id = id.to_string();
+            self.workflows.insert(
+                id.to_string(),
+                Cached {
+                    state,
+                    def,
+                    history_len: stored.history_len,
+                },
+            );
+        }
+        Ok(self.workflows.get_mut(id))
+    }
+
+    /// A definition by hash.
+    pub(crate) fn definition(
+        &mut self,
+        tx: &mut dyn Tx,
+        hash: &str,
+    ) -> Result<Arc<WorkflowDef>, EngineError> {
+        if let Some(d) = self.defs.get(hash) {
+            return Ok(d.clone());
+        }
+        let def = tx.definition(hash)?.ok_or_else(|| {
+            EngineError::Store(format!("definition {hash} is missing from the store"))
+        })?;
+        let def = Arc::new(def);
+        self.defs.insert(hash.to_string(), def.clone());
+        Ok(def)
+    }
+
+    pub(crate) fn remember_definition(&mut self, hash: &str, def: Arc<WorkflowDef>) {
+        self.defs.insert(hash.to_string(), def);
+    }
+
+    pub(crate) fn insert(&mut self, id: &str, cached: Cached) {
+        self.workflows.insert(id.to_string(), cached);
+    }
+
+    pub(crate) fn contains(&self, id: &str) -> bool {
+        self.workflows.contains_key(id)
+    }
+
+    pub(crate) fn state(&self, id: &str) -> Option<&WorkflowState> {
+        self.workflows.get(id).map(|c| &c.state)
+    }
+
+    pub(crate) fn history_len(&self, id: &str) -> u64 {
+        self.workflows.get(id).map_or(0, |c| c.history_len)
+    }
+
+    pub(crate) fn bump_history(&mut self, id: &str) {
+        if let Some(c) = self.workflows.get_mut(id) {
+            c.history_len += 1;
+        }
+    }
+
+    pub(crate) fn log_to(&self, id: &str) -> Option<String> {
+        self.workflows
+            .get(id)?
+            .def
+            .monitoring
+            .as_ref()?
+            .log_to
+            .clone()
+    }
+
+    pub(crate) fn forget(&mut self, id: &str) {
+        self.workflows.remove(id);
+    }
+
+    pub(crate) fn registered(
+        &self,
+        name: &str,
+        version: Option<u32>,
+    ) -> Option<(String, Arc<WorkflowDef>)> {
+        self.registry.get(&(name.to_string(), version)).cloned()
+    }
+
+    pub(crate) fn remember_registered(
+        &mut self,
+        name: &str,
+        version: Option<u32>,
+        hash: String,
+        def: Arc<WorkflowDef>,
+    ) {
+        self.registry
+            .insert((name.to_string(), version), (hash, def));
+    }
+
+    /// Registered definitions or task definitions changed: resolve again.
+    pub(crate) fn invalidate_registry(&mut self) {
+        self.registry.clear();
+    }
+
+    /// Keeps the cache within capacity, preferring the workflows just touched.
+    pub(crate) fn trim(&mut self, touched: &HashSet<&String>) {
+        if self.workflows.len() > self.capacity {
+            self.workflows.retain(|id, _| touched.contains(id));
+        }
+        if self.defs.len() > self.capacity {
+            self.defs.clear();
+        }
+    }
+}

@@ -1,0 +1,351 @@
+//! The engine: one thread that owns the store, and a cheap handle to talk to it.
+
+mod batch;
+mod cache;
+mod start;
+
+use crate::clock::Clock;
+use crate::signals::QueueSignals;
+use baton_core::{Event, Outcome, ParentLink, Timestamp, Transition, WorkflowStatus};
+use baton_model::{TaskDef, WorkflowDef};
+use baton_store::{Claimed, OpenReader, Reader, Store, StoreError};
+use serde_json::Value;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+use tokio::sync::{broadcast, oneshot};
+
+/// Why an engine request failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EngineError {
+    /// The store failed; nothing of the request was committed.
+    #[error("storage failed: {0}")]
+    Store(String),
+    /// No registered definition has this name (and version).
+    #[error("no workflow definition named `{name}`{}; register it first", version.map(|v| format!(" with version {v}")).unwrap_or_default())]
+    UnknownDefinition {
+        /// Name asked for.
+        name: String,
+        /// Version asked for.
+        version: Option<u32>,
+    },
+    /// The definition does not validate.
+    #[error("the definition is not valid: {0}")]
+    InvalidDefinition(String),
+    /// No workflow with this id.
+    #[error("no workflow with id `{0}`")]
+    UnknownWorkflow(String),
+    /// The decider refused the request (wrong state, missing input, authority, ...).
+    #[error("{0}")]
+    Rejected(String),
+    /// The engine has stopped.
+    #[error("the engine has stopped")]
+    Stopped,
+}
+
+impl From<StoreError> for EngineError {
+    fn from(e: StoreError) -> Self {
+        EngineError::Store(e.to_string())
+    }
+}
+
+/// How to start a workflow.
+#[derive(Debug, Clone, Default)]
+pub struct StartWorkflow {
+    /// Registered definition name (ignored when `definition` is given).
+    pub name: String,
+    /// Version; `None` = latest.
+    pub version: Option<u32>,
+    /// An inline definition instead of a registered one.
+    pub definition: Option<WorkflowDef>,
+    /// Input.
+    pub input: Value,
+    /// Correlation id.
+    pub correlation_id: Option<String>,
+    /// Id to use (default: a new UUIDv7).
+    pub workflow_id: Option<String>,
+    /// A second start with the same key returns the first workflow's id.
+    pub idempotency_key: Option<String>,
+    /// Parent link (sub-workflows).
+    pub parent: Option<ParentLink>,
+}
+
+/// Something that happened, for live displays (`baton run`, SSE). Sent after commit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineEvent {
+    /// A workflow started.
+    WorkflowStarted {
+        /// Its id.
+        workflow_id: String,
+        /// Definition name.
+        name: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// A task attempt changed status.
+    Task {
+        /// Its workflow.
+        workflow_id: String,
+        /// The change.
+        transition: Transition,
+        /// Attempt number.
+        attempt: u32,
+        /// When.
+        at: Timestamp,
+        /// Why (failures, skips).
+        reason: Option<String>,
+    },
+    /// A workflow's status changed (paused, resumed, ended).
+    WorkflowStatus {
+        /// Its id.
+        workflow_id: String,
+        /// New status.
+        status: WorkflowStatus,
+        /// Why.
+        reason: Option<String>,
+        /// When.
+        at: Timestamp,
+    },
+    /// An ALERT_ONLY timeout or another condition an operator should see.
+    Alert {
+        /// Its workflow.
+        workflow_id: String,
+        /// What.
+        message: String,
+    },
+}
+
+/// Engine settings.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Most commands decided in one transaction.
+    pub max_batch: usize,
+    /// Lease given to a polled task with no response timeout.
+    pub default_lease_ms: u64,
+    /// Workflows kept in memory between events (ended ones are dropped at once).
+    pub cache_capacity: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            max_batch: 1024,
+            default_lease_ms: 600_000,
+            cache_capacity: 20_000,
+        }
+    }
+}
+
+/// A closure run inside the engine's write transaction (metadata changes, task logs).
+pub(crate) type TxJob = Box<dyn FnOnce(&mut dyn baton_store::Tx) -> Result<(), StoreError> + Send>;
+
+pub(crate) enum Command {
+    Start(
+        Box<StartWorkflow>,
+        oneshot::Sender<Result<String, EngineError>>,
+    ),
+    Event(String, Event, oneshot::Sender<Result<Outcome, EngineError>>),
+    Poll {
+        queue: String,
+        count: usize,
+        worker: String,
+        reply: oneshot::Sender<Result<Vec<Claimed>, EngineError>>,
+    },
+    RegisterWorkflowDef(Box<WorkflowDef>, oneshot::Sender<Result<(), EngineError>>),
+    RegisterTaskDef(Box<TaskDef>, oneshot::Sender<Result<(), EngineError>>),
+    RemoveWorkflow(String, oneshot::Sender<Result<bool, EngineError>>),
+    WithTx(TxJob),
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// A running engine. Dropping every handle and calling [`Engine::shutdown`] stops it.
+pub struct Engine {
+    handle: EngineHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// A cheap, cloneable way to talk to the engine from any thread or task.
+#[derive(Clone)]
+pub struct EngineHandle {
+    tx: mpsc::Sender<Command>,
+    signals: Arc<QueueSignals>,
+    events: broadcast::Sender<EngineEvent>,
+    readers: Arc<dyn OpenReader>,
+}
+
+impl Engine {
+    /// Starts the engine thread over `store`. Leases left by a previous process are
+    /// released, so its unfinished tasks are handed out again.
+    pub fn start<S: Store + 'static>(
+        mut store: S,
+        clock: Arc<dyn Clock>,
+        config: EngineConfig,
+    ) -> Result<Engine, EngineError> {
+        {
+            let mut tx = store.begin()?;
+            tx.release_all_leases()?;
+            tx.commit()?;
+        }
+        let (tx, rx) = mpsc::channel();
+        let signals = Arc::new(QueueSignals::default());
+        let (events, _) = broadcast::channel(65_536);
+        let readers = store.readers();
+        let mut worker = batch::Worker::new(
+            Box::new(store),
+            clock,
+            config,
+            signals.clone(),
+            events.clone(),
+        );
+        let thread = std::thread::Builder::new()
+            .name("baton-engine".into())
+            .spawn(move || worker.run(rx))
+            .map_err(|e| EngineError::Store(format!("cannot start the engine thread: {e}")))?;
+        Ok(Engine {
+            handle: EngineHandle {
+                tx,
+                signals,
+                events,
+                readers,
+            },
+            thread: Some(thread),
+        })
+    }
+
+    /// A handle to the engine.
+    pub fn handle(&self) -> EngineHandle {
+        self.handle.clone()
+    }
+
+    /// Finishes the commands already sent, commits, and stops the thread.
+    pub async fn shutdown(mut self) {
+        let (reply, done) = oneshot::channel();
+        if self.handle.tx.send(Command::Shutdown(reply)).is_ok() {
+            let _ = done.await;
+        }
+        self.handle.signals.wake_all();
+        if let Some(t) = self.thread.take() {
+            let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        }
+    }
+}
+
+impl EngineHandle {
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, EngineError>>) -> Command,
+    ) -> Result<T, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(make(reply))
+            .map_err(|_| EngineError::Stopped)?;
+        rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    /// Starts a workflow; returns its id once the start is committed.
+    pub async fn start(&self, req: StartWorkflow) -> Result<String, EngineError> {
+        self.ask(|r| Command::Start(Box::new(req), r)).await
+    }
+
+    /// Delivers an event to a workflow; returns what the decider made of it.
+    pub async fn send(&self, workflow_id: &str, event: Event) -> Result<Outcome, EngineError> {
+        let id = workflow_id.to_string();
+        self.ask(|r| Command::Event(id, event, r)).await
+    }
+
+    /// Registers a workflow definition version.
+    pub async fn register_workflow_def(&self, def: WorkflowDef) -> Result<(), EngineError> {
+        self.ask(|r| Command::RegisterWorkflowDef(Box::new(def), r))
+            .await
+    }
+
+    /// Registers a task definition.
+    pub async fn register_task_def(&self, def: TaskDef) -> Result<(), EngineError> {
+        self.ask(|r| Command::RegisterTaskDef(Box::new(def), r))
+            .await
+    }
+
+    /// Deletes a workflow with its history, queue rows and timers (Conductor's
+    /// `DELETE /workflow/{id}/remove`); false if there was none.
+    pub async fn remove_workflow(&self, workflow_id: &str) -> Result<bool, EngineError> {
+        let id = workflow_id.to_string();
+        self.ask(|r| Command::RemoveWorkflow(id, r)).await
+    }
+
+    /// Runs `f` inside the engine's next write transaction and returns its result once
+    /// committed. For metadata changes (deleting definitions, task logs); workflow state
+    /// must only change through [`EngineHandle::send`].
+    pub async fn with_tx<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn baton_store::Tx) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, EngineError> {
+        let (reply, rx) = oneshot::channel::<Result<T, EngineError>>();
+        let job: TxJob = Box::new(move |tx| {
+            let r = f(tx);
+            let (out, status) = match r {
+                Ok(v) => (Ok(v), Ok(())),
+                Err(e) => {
+                    let msg = e.to_string();
+                    (
+                        Err(EngineError::Store(msg.clone())),
+                        Err(StoreError::Database(msg)),
+                    )
+                }
+            };
+            let _ = reply.send(out);
+            status
+        });
+        self.tx
+            .send(Command::WithTx(job))
+            .map_err(|_| EngineError::Stopped)?;
+        rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    /// Leases up to `count` tasks of `queue`, waiting up to `wait` for one to appear.
+    /// Returns an empty list when none came (never busy-waits).
+    pub async fn poll(
+        &self,
+        queue: &str,
+        count: usize,
+        worker: &str,
+        wait: Duration,
+    ) -> Result<Vec<Claimed>, EngineError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let notify = self.signals.get(queue);
+        loop {
+            let notified = notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let (q, w) = (queue.to_string(), worker.to_string());
+            let got = self
+                .ask(|r| Command::Poll {
+                    queue: q,
+                    count,
+                    worker: w,
+                    reply: r,
+                })
+                .await?;
+            if !got.is_empty() {
+                return Ok(got);
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Ok(got);
+            }
+            // Delayed tasks (retry backoff, start delay) are not signalled when they
+            // become visible, so look again at least once a second.
+            let nap = (deadline - now).min(Duration::from_secs(1));
+            let _ = tokio::time::timeout(nap, notified).await;
+        }
+    }
+
+    /// Subscribes to live engine events.
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.events.subscribe()
+    }
+
+    /// A read-only view of committed data.
+    pub fn reader(&self) -> Result<Box<dyn Reader>, EngineError> {
+        self.readers.open().map_err(EngineError::from)
+    }
+}

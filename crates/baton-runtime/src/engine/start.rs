@@ -1,0 +1,227 @@
+//! Starting workflows: resolving the definition, checking it, first decision.
+
+use super::batch::{Batch, Worker};
+use super::cache::Cached;
+use super::{EngineError, EngineEvent, StartWorkflow};
+use baton_core::{Event, Outcome, StartRequest, Timestamp, WorkflowState, WorkflowStatus, decide};
+use baton_model::{Task, TaskKind, WorkflowDef};
+use baton_store::{Tx, WorkflowMeta};
+use std::sync::Arc;
+
+impl Worker {
+    /// Starts a workflow inside the batch's transaction; returns its id.
+    pub(super) fn start(
+        &mut self,
+        tx: &mut dyn Tx,
+        req: StartWorkflow,
+        now: Timestamp,
+        b: &mut Batch,
+    ) -> Result<String, EngineError> {
+        if let Some(key) = &req.idempotency_key
+            && let Some(id) = tx
+                .workflow_by_key(key)
+                .map_err(|e| self.fail(b, e.into()))?
+        {
+            return Ok(id);
+        }
+        let id = req
+            .workflow_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        if self.cache.contains(&id)
+            || tx
+                .load_workflow(&id)
+                .map_err(|e| self.fail(b, e.into()))?
+                .is_some()
+        {
+            // Starting the same id twice (a replayed child start) is a no-op.
+            return Ok(id);
+        }
+        let (hash, def) = self.resolve(tx, &req, b)?;
+        let state = WorkflowState::new(id.clone(), def.name.clone(), def.version);
+        let event = Event::WorkflowStarted {
+            input: req.input.clone(),
+            correlation_id: req.correlation_id.clone(),
+            parent: req.parent.clone(),
+        };
+        let decision = decide(&def, state, &event, now);
+        match &decision.outcome {
+            Outcome::Applied => {}
+            Outcome::Rejected(m) | Outcome::Ignored(m) => {
+                return Err(EngineError::Rejected(m.clone()));
+            }
+        }
+        let meta = WorkflowMeta {
+            id: id.clone(),
+            name: def.name.clone(),
+            version: def.version,
+            def_hash: hash,
+            status: WorkflowStatus::Running,
+            correlation_id: req.correlation_id.clone(),
+            parent_id: req.parent.as_ref().map(|p| p.workflow_id.clone()),
+            idempotency_key: req.idempotency_key.clone(),
+            created_at: now,
+            updated_at: now,
+        };
+        tx.create_workflow(&meta, &decision.state)
+            .map_err(|e| self.fail(b, e.into()))?;
+        self.cache.insert(
+            &id,
+            Cached {
+                state: decision.state.clone(),
+                def: def.clone(),
+                history_len: 0,
+            },
+        );
+        b.out.push(EngineEvent::WorkflowStarted {
+            workflow_id: id.clone(),
+            name: def.name.clone(),
+            at: now,
+        });
+        self.record(tx, &id, event, decision, WorkflowStatus::Pending, now, b);
+        if let Some(e) = &b.failed_error() {
+            return Err(e.clone());
+        }
+        Ok(id)
+    }
+
+    /// A start asked for by a decision (sub-workflow, START_WORKFLOW, failure workflow).
+    /// If it cannot start, a waiting parent hears that its child failed.
+    pub(super) fn start_requested(
+        &mut self,
+        tx: &mut dyn Tx,
+        req: StartRequest,
+        now: Timestamp,
+        b: &mut Batch,
+    ) {
+        let parent = req.parent.clone();
+        let child_id = req.workflow_id.clone();
+        let start = StartWorkflow {
+            name: req.name,
+            version: req.version,
+            definition: req.definition.map(|d| *d),
+            input: req.input,
+            correlation_id: req.correlation_id,
+            workflow_id: Some(req.workflow_id),
+            idempotency_key: None,
+            parent: req.parent,
+        };
+        match self.start(tx, start, now, b) {
+            Ok(_) => {}
+            Err(e) if b.failed_error().is_some() => drop(e),
+            Err(e) => {
+                tracing::warn!(workflow_id = %child_id, error = %e, "a requested workflow could not start");
+                if let Some(p) = parent {
+                    let ev = Event::ChildWorkflowEnded {
+                        task_id: p.task_id,
+                        child_id,
+                        status: WorkflowStatus::Failed,
+                        output: serde_json::json!({}),
+                        reason: Some(format!("the sub-workflow could not start: {e}")),
+                    };
+                    b.follow_ups
+                        .push_back(super::batch::FollowUp::Event(p.workflow_id, ev));
+                }
+            }
+        }
+    }
+
+    /// The definition to run, validated, with registered task definitions filled in.
+    fn resolve(
+        &mut self,
+        tx: &mut dyn Tx,
+        req: &StartWorkflow,
+        b: &mut Batch,
+    ) -> Result<(String, Arc<WorkflowDef>), EngineError> {
+        if let Some(def) = &req.definition {
+            let def = self.prepare(tx, def.clone(), b)?;
+            let hash = tx
+                .put_definition(&def)
+                .map_err(|e| self.fail(b, e.into()))?;
+            let def = Arc::new(def);
+            self.cache.remember_definition(&hash, def.clone());
+            return Ok((hash, def));
+        }
+        if let Some(hit) = self.cache.registered(&req.name, req.version) {
+            return Ok(hit);
+        }
+        let def = tx
+            .workflow_def(&req.name, req.version)
+            .map_err(|e| self.fail(b, e.into()))?
+            .ok_or_else(|| EngineError::UnknownDefinition {
+                name: req.name.clone(),
+                version: req.version,
+            })?;
+        let def = self.prepare(tx, def, b)?;
+        let hash = tx
+            .put_definition(&def)
+            .map_err(|e| self.fail(b, e.into()))?;
+        let def = Arc::new(def);
+        self.cache.remember_definition(&hash, def.clone());
+        self.cache
+            .remember_registered(&req.name, req.version, hash.clone(), def.clone());
+        Ok((hash, def))
+    }
+
+    fn prepare(
+        &mut self,
+        tx: &mut dyn Tx,
+        mut def: WorkflowDef,
+        b: &mut Batch,
+    ) -> Result<WorkflowDef, EngineError> {
+        check(&def)?;
+        fill_task_defs(tx, &mut def.tasks).map_err(|e| self.fail(b, e))?;
+        Ok(def)
+    }
+
+    pub(super) fn register_workflow_def(
+        &mut self,
+        tx: &mut dyn Tx,
+        def: WorkflowDef,
+    ) -> Result<(), EngineError> {
+        check(&def)?;
+        tx.register_workflow_def(&def)?;
+        self.cache.invalidate_registry();
+        Ok(())
+    }
+}
+
+/// Refuses definitions with validation errors (warnings pass).
+fn check(def: &WorkflowDef) -> Result<(), EngineError> {
+    let diags = baton_model::validate::validate(def, &baton_model::SourceMap::default());
+    let errors: Vec<String> = diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("{} [{}]: {}", d.field, d.code, d.message))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::InvalidDefinition(errors.join("; ")))
+    }
+}
+
+/// Worker tasks without an inline task definition get the registered one, if any.
+fn fill_task_defs(tx: &mut dyn Tx, tasks: &mut [Task]) -> Result<(), EngineError> {
+    for task in tasks {
+        if task.task_def.is_none() && task.kind.is_worker_task() {
+            task.task_def = tx.task_def(&task.name)?;
+        }
+        match &mut task.kind {
+            TaskKind::Switch(s) => {
+                for block in s.cases.values_mut() {
+                    fill_task_defs(tx, block)?;
+                }
+                fill_task_defs(tx, &mut s.default_case)?;
+            }
+            TaskKind::ForkJoin { branches } => {
+                for block in branches {
+                    fill_task_defs(tx, block)?;
+                }
+            }
+            TaskKind::DoWhile(d) => fill_task_defs(tx, &mut d.body)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,369 @@
+//! The engine end to end: real SQLite store, in-process runners, restarts.
+
+use baton_core::{Event, Outcome, Principal, TaskStatus, WorkflowStatus};
+use baton_model::{SubWorkflowSpec, Task, TaskDef, TaskKind, WorkflowDef};
+use baton_runners::{Runners, TaskOutcome};
+use baton_runtime::dispatch::{DispatchConfig, serve};
+use baton_runtime::{Engine, EngineConfig, EngineHandle, StartWorkflow, SystemClock};
+use baton_store::sqlite::{Durability, SqliteStore};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+fn load(text: &str) -> WorkflowDef {
+    baton_model::load(text)
+        .map(|l| l.def)
+        .unwrap_or_else(|d| panic!("{d:?}"))
+}
+
+fn engine(path: &Path) -> Engine {
+    let store = SqliteStore::open(path, Durability::Normal).expect("open store");
+    Engine::start(store, Arc::new(SystemClock), EngineConfig::default()).expect("engine")
+}
+
+fn runners() -> Arc<Runners> {
+    let mut r = Runners::with_builtins();
+    r.insert_fn("double", |req| {
+        let n = req.input.get("n").and_then(Value::as_i64).unwrap_or(0);
+        TaskOutcome::completed(json!({ "n": n * 2 }))
+    });
+    r.insert_fn("flaky", |req| {
+        if req.attempt < 2 {
+            TaskOutcome::failed("not yet")
+        } else {
+            TaskOutcome::completed(json!({"ok": true}))
+        }
+    });
+    Arc::new(r)
+}
+
+async fn wait_end(h: &EngineHandle, id: &str) -> baton_store::StoredWorkflow {
+    for _ in 0..600 {
+        let w = h
+            .reader()
+            .expect("reader")
+            .workflow(id)
+            .expect("read")
+            .expect("exists");
+        if w.meta.status.is_terminal() {
+            return w;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("workflow {id} did not end");
+}
+
+fn serve_all(
+    h: &EngineHandle,
+    queues: &[&str],
+) -> (CancellationToken, tokio::task::JoinHandle<()>) {
+    let cancel = CancellationToken::new();
+    let queues = queues.iter().map(|s| s.to_string()).collect();
+    let task = tokio::spawn(serve(
+        h.clone(),
+        runners(),
+        queues,
+        DispatchConfig::default(),
+        cancel.clone(),
+    ));
+    (cancel, task)
+}
+
+const CHAIN: &str = r#"{
+  "name": "chain", "version": 1,
+  "tasks": [
+    {"name": "double", "taskReferenceName": "a", "inputParameters": {"n": "${workflow.input.n}"}},
+    {"name": "double", "taskReferenceName": "b", "inputParameters": {"n": "${a.output.n}"}},
+    {"name": "js", "taskReferenceName": "c", "type": "INLINE",
+     "inputParameters": {"evaluatorType": "javascript", "expression": "$.v + 1", "v": "${b.output.n}"}}
+  ],
+  "outputParameters": {"result": "${c.output.result}"}
+}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_a_workflow_to_completion_with_history() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let eng = engine(&dir.path().join("b.db"));
+    let h = eng.handle();
+    let (cancel, task) = serve_all(&h, &["double", "INLINE"]);
+    let id = h
+        .start(StartWorkflow {
+            definition: Some(load(CHAIN)),
+            input: json!({"n": 5}),
+            ..Default::default()
+        })
+        .await
+        .expect("start");
+    let w = wait_end(&h, &id).await;
+    assert_eq!(w.meta.status, WorkflowStatus::Completed);
+    assert_eq!(w.state.output, json!({"result": 21}));
+    let history = h.reader().expect("reader").history(&id).expect("history");
+    let replayed = baton_core::replay(
+        &load_def(&h, &w),
+        &id,
+        history.iter().map(|e| (&e.event, e.at)),
+    );
+    assert_eq!(
+        replayed, w.state,
+        "the history replays to the stored snapshot"
+    );
+    cancel.cancel();
+    let _ = task.await;
+    eng.shutdown().await;
+}
+
+fn load_def(h: &EngineHandle, w: &baton_store::StoredWorkflow) -> WorkflowDef {
+    h.reader()
+        .expect("reader")
+        .definition(&w.meta.def_hash)
+        .expect("read")
+        .expect("def")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_then_succeeds_and_exhausted_retries_fail() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let eng = engine(&dir.path().join("b.db"));
+    let h = eng.handle();
+    let (cancel, task) = serve_all(&h, &["flaky"]);
+    let mut td = TaskDef::conductor_default("flaky");
+    td.retry_delay_ms = 10;
+    h.register_task_def(td.clone()).await.expect("task def");
+    let def = load(r#"{"name": "f", "tasks": [{"name": "flaky", "taskReferenceName": "x"}]}"#);
+    let id = h
+        .start(StartWorkflow {
+            definition: Some(def.clone()),
+            ..Default::default()
+        })
+        .await
+        .expect("start");
+    let w = wait_end(&h, &id).await;
+    assert_eq!(w.meta.status, WorkflowStatus::Completed);
+    assert_eq!(w.state.tasks.len(), 3, "two failed attempts, then success");
+    td.retry_count = 1;
+    h.register_task_def(td).await.expect("task def");
+    let id = h
+        .start(StartWorkflow {
+            definition: Some(def),
+            ..Default::default()
+        })
+        .await
+        .expect("start");
+    let w = wait_end(&h, &id).await;
+    assert_eq!(w.meta.status, WorkflowStatus::Failed);
+    cancel.cancel();
+    let _ = task.await;
+    eng.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sub_workflows_and_failure_workflows_run_in_the_same_engine() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let eng = engine(&dir.path().join("b.db"));
+    let h = eng.handle();
+    let (cancel, task) = serve_all(&h, &["double"]);
+    h.register_workflow_def(load(CHAIN))
+        .await
+        .expect("register child");
+    let parent = WorkflowDef {
+        tasks: vec![Task {
+            name: "child".into(),
+            ref_name: "child".into(),
+            kind: TaskKind::SubWorkflow(SubWorkflowSpec {
+                name: "chain".into(),
+                version: None,
+                definition: None,
+                extra: Default::default(),
+            }),
+            input: json!({"n": "${workflow.input.n}"}).as_object().cloned().unwrap_or_default(),
+            ..load(r#"{"name":"p","tasks":[{"name":"noop","taskReferenceName":"child","type":"NOOP"}]}"#).tasks[0].clone()
+        }],
+        ..load(r#"{"name":"p","tasks":[]}"#)
+    };
+    let (_, _) = (&parent, ());
+    h.register_workflow_def(parent.clone())
+        .await
+        .expect("parent");
+    // The child needs the INLINE runner too, which is not served here: it waits. Serve it.
+    let (cancel2, task2) = serve_all(&h, &["INLINE"]);
+    let id = h
+        .start(StartWorkflow {
+            name: "p".into(),
+            input: json!({"n": 1}),
+            ..Default::default()
+        })
+        .await
+        .expect("start");
+    let w = wait_end(&h, &id).await;
+    assert_eq!(
+        w.meta.status,
+        WorkflowStatus::Completed,
+        "{:?}",
+        w.state.reason
+    );
+    let child = w.state.latest("child").expect("child task");
+    assert_eq!(child.status, TaskStatus::Completed);
+    assert_eq!(child.output["result"], json!(5));
+
+    // A sub-workflow whose definition does not exist fails the parent task clearly.
+    let mut broken = parent.clone();
+    broken.name = "broken".into();
+    if let TaskKind::SubWorkflow(s) = &mut broken.tasks[0].kind {
+        s.name = "nope".into();
+    }
+    broken.failure_workflow = Some(baton_model::FailureWorkflow::Inline {
+        id: "cleanup".into(),
+        steps: vec!["double".into()],
+    });
+    let id = h
+        .start(StartWorkflow {
+            definition: Some(broken),
+            ..Default::default()
+        })
+        .await
+        .expect("start");
+    let w = wait_end(&h, &id).await;
+    assert_eq!(w.meta.status, WorkflowStatus::Failed);
+    assert!(
+        w.state.reason.as_deref().unwrap_or("").contains("nope"),
+        "{:?}",
+        w.state.reason
+    );
+    let failure = wait_end(&h, &format!("{id}.failure")).await;
+    assert_eq!(
+        failure.meta.status,
+        WorkflowStatus::Completed,
+        "the inline failure workflow ran"
+    );
+    for c in [cancel, cancel2] {
+        c.cancel();
+    }
+    let _ = (task.await, task2.await);
+    eng.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waits_survive_a_restart_and_results_apply_once() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("b.db");
+    let def = load(
+        r#"{"name": "w", "tasks": [
+        {"name": "wait", "taskReferenceName": "w", "type": "WAIT", "inputParameters": {"duration": "1s"}},
+        {"name": "manual", "taskReferenceName": "m"}
+    ]}"#,
+    );
+    let eng = engine(&path);
+    let h = eng.handle();
+    let id = h
+        .start(StartWorkflow {
+            definition: Some(def),
+            ..Default::default()
+        })
+        .await
+        .expect("start");
+    eng.shutdown().await;
+
+    // A new engine on the same file picks up the durable timer.
+    let eng = engine(&path);
+    let h = eng.handle();
+    let mut task_id = None;
+    for _ in 0..200 {
+        let claimed = h
+            .poll("manual", 1, "me", Duration::from_millis(100))
+            .await
+            .expect("poll");
+        if let Some(c) = claimed.into_iter().next() {
+            task_id = Some(c.task.task_id);
+            break;
+        }
+    }
+    let task_id = task_id.expect("the task after the WAIT was queued");
+    let done = Event::TaskUpdated {
+        task_id: task_id.clone(),
+        status: baton_core::TaskResultStatus::Completed,
+        output: json!({"v": 1}),
+        reason: None,
+        callback_after_ms: None,
+        worker_id: None,
+    };
+    assert_eq!(
+        h.send(&id, done.clone()).await.expect("send"),
+        Outcome::Applied
+    );
+    assert!(
+        matches!(h.send(&id, done).await.expect("send"), Outcome::Ignored(_)),
+        "a duplicate result changes nothing"
+    );
+    let w = wait_end(&h, &id).await;
+    assert_eq!(w.meta.status, WorkflowStatus::Completed);
+    let rejected = h
+        .send(
+            &id,
+            Event::Paused {
+                by: Principal::system(),
+            },
+        )
+        .await
+        .expect("send");
+    assert!(matches!(rejected, Outcome::Rejected(_)));
+    eng.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_starts_are_refused_clearly() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let eng = engine(&dir.path().join("b.db"));
+    let h = eng.handle();
+    let err = h
+        .start(StartWorkflow {
+            name: "missing".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("unknown");
+    assert!(err.to_string().contains("missing"), "{err}");
+    let mut def = load(CHAIN);
+    def.inputs = vec![baton_model::InputParam {
+        name: "n".into(),
+        required: true,
+        default: None,
+    }];
+    let err = h
+        .start(StartWorkflow {
+            definition: Some(def),
+            ..Default::default()
+        })
+        .await
+        .expect_err("input");
+    assert!(err.to_string().contains("--input n="), "{err}");
+    let err = h
+        .start(StartWorkflow {
+            definition: Some(load(
+                r#"{"name":"x","tasks":[{"name":"a","taskReferenceName":"a","type":"JOIN"}]}"#,
+            )),
+            ..Default::default()
+        })
+        .await
+        .expect_err("invalid");
+    assert!(err.to_string().contains("not valid"), "{err}");
+    let id1 = h
+        .start(StartWorkflow {
+            definition: Some(load(CHAIN)),
+            idempotency_key: Some("k".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("start");
+    let id2 = h
+        .start(StartWorkflow {
+            definition: Some(load(CHAIN)),
+            idempotency_key: Some("k".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("start");
+    assert_eq!(id1, id2, "same idempotency key, same workflow");
+    eng.shutdown().await;
+}
