@@ -45,13 +45,37 @@ fn ser_pos<S: serde::Serializer>(p: &Pos, s: S) -> Result<S::Ok, S::Error> {
 
 impl Diagnostic {
     /// An error.
-    pub fn error(code: &'static str, pos: Pos, field: impl Into<String>, message: impl Into<String>) -> Self {
-        Diagnostic { code, severity: Severity::Error, message: message.into(), pos, field: field.into(), help: None }
+    pub fn error(
+        code: &'static str,
+        pos: Pos,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            pos,
+            field: field.into(),
+            help: None,
+        }
     }
 
     /// A warning.
-    pub fn warning(code: &'static str, pos: Pos, field: impl Into<String>, message: impl Into<String>) -> Self {
-        Diagnostic { code, severity: Severity::Warning, message: message.into(), pos, field: field.into(), help: None }
+    pub fn warning(
+        code: &'static str,
+        pos: Pos,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            code,
+            severity: Severity::Warning,
+            message: message.into(),
+            pos,
+            field: field.into(),
+            help: None,
+        }
     }
 
     /// Adds the "write this instead" hint.
@@ -148,7 +172,11 @@ impl SourceMap {
         match self.tasks.get(ref_name) {
             Some(t) => {
                 let pos = t.fields.get(field).copied().unwrap_or(t.pos);
-                let path = if field.is_empty() { t.path.clone() } else { format!("{}.{field}", t.path) };
+                let path = if field.is_empty() {
+                    t.path.clone()
+                } else {
+                    format!("{}.{field}", t.path)
+                };
                 (pos, path)
             }
             None => (Pos::UNKNOWN, format!("task `{ref_name}`.{field}")),

@@ -25,8 +25,15 @@ pub struct Loaded {
 pub fn load(text: &str) -> Result<Loaded, Vec<Diagnostic>> {
     let cleaned = strip_banner(text);
     let root = source::parse(&cleaned).map_err(|e| {
-        vec![Diagnostic::error("BT0000", e.pos, "", format!("not valid YAML/JSON: {}", e.message))
-            .with_help("fix the syntax at this position")]
+        vec![
+            Diagnostic::error(
+                "BT0000",
+                e.pos,
+                "",
+                format!("not valid YAML/JSON: {}", e.message),
+            )
+            .with_help("fix the syntax at this position"),
+        ]
     })?;
     match detect(&root) {
         SourceFormat::Conductor => conductor::from_node(&root),
@@ -100,6 +107,9 @@ mod tests {
 
     #[test]
     fn plain_text_is_untouched() {
-        assert!(matches!(strip_banner("a: 1\n"), std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(
+            strip_banner("a: 1\n"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

@@ -539,7 +539,10 @@ impl TaskKind {
     /// Whether a worker (remote or local runner) executes the task, as opposed to the
     /// decider resolving it itself.
     pub fn is_worker_task(&self) -> bool {
-        matches!(self, TaskKind::Simple | TaskKind::System { .. } | TaskKind::Dynamic { .. })
+        matches!(
+            self,
+            TaskKind::Simple | TaskKind::System { .. } | TaskKind::Dynamic { .. }
+        )
     }
 }
 

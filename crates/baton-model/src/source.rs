@@ -90,7 +90,10 @@ impl Node {
     /// Looks up `key` in a mapping node, returning the key too (for its position).
     pub fn entry(&self, key: &str) -> Option<(&Key, &Node)> {
         match &self.kind {
-            NodeKind::Map(entries) => entries.iter().find(|(k, _)| k.name == key).map(|(k, v)| (k, v)),
+            NodeKind::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.name == key)
+                .map(|(k, v)| (k, v)),
             _ => None,
         }
     }
@@ -154,10 +157,19 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     let spanned: serde_saphyr::Spanned<Raw> = serde_saphyr::from_str(text).map_err(|e| {
         let pos = e
             .location()
-            .map(|l| Pos { line: clamp(l.line()), col: clamp(l.column()) })
+            .map(|l| Pos {
+                line: clamp(l.line()),
+                col: clamp(l.column()),
+            })
             .unwrap_or(Pos::UNKNOWN);
         // The first line of saphyr's message is the explanation; the rest is a snippet we render ourselves.
-        let message = e.to_string().lines().next().unwrap_or("invalid YAML").trim().to_string();
+        let message = e
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or("invalid YAML")
+            .trim()
+            .to_string();
         SyntaxError { pos, message }
     })?;
     Ok(into_node(spanned))
@@ -168,7 +180,10 @@ fn clamp(v: u64) -> u32 {
 }
 
 fn pos_of<T>(s: &serde_saphyr::Spanned<T>) -> Pos {
-    Pos { line: clamp(s.referenced.line()), col: clamp(s.referenced.column()) }
+    Pos {
+        line: clamp(s.referenced.line()),
+        col: clamp(s.referenced.column()),
+    }
 }
 
 fn into_node(s: serde_saphyr::Spanned<Raw>) -> Node {
@@ -184,7 +199,13 @@ fn into_node(s: serde_saphyr::Spanned<Raw>) -> Node {
                 .into_iter()
                 .map(|(k, v)| {
                     let kpos = pos_of(&k);
-                    (Key { pos: kpos, name: k.value.0 }, into_node(v))
+                    (
+                        Key {
+                            pos: kpos,
+                            name: k.value.0,
+                        },
+                        into_node(v),
+                    )
                 })
                 .collect(),
         ),
@@ -267,7 +288,9 @@ impl<'de> Deserialize<'de> for Raw {
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Raw, E> {
                 // NaN and infinities have no JSON form; keep them as text rather than lose them.
-                Ok(Number::from_f64(v).map(Raw::Number).unwrap_or_else(|| Raw::String(v.to_string())))
+                Ok(Number::from_f64(v)
+                    .map(Raw::Number)
+                    .unwrap_or_else(|| Raw::String(v.to_string())))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Raw, E> {
                 Ok(Raw::String(v.to_string()))
@@ -314,7 +337,10 @@ mod tests {
         let doc = parse("{\n  \"name\": \"x\",\n  \"n\": [1, 2.5, null]\n}").expect("json");
         assert_eq!(doc.get("name").and_then(Node::as_str), Some("x"));
         assert_eq!(doc.get("n").map(|n| n.pos.line), Some(3));
-        assert_eq!(doc.to_json(), serde_json::json!({"name": "x", "n": [1, 2.5, null]}));
+        assert_eq!(
+            doc.to_json(),
+            serde_json::json!({"name": "x", "n": [1, 2.5, null]})
+        );
     }
 
     #[test]

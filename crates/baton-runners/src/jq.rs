@@ -32,7 +32,8 @@ pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(5);
 pub const MAX_OUTPUTS: usize = 100_000;
 /// Stack size of a jq thread (deeply recursive programs).
 const STACK_BYTES: usize = 64 * 1024 * 1024;
-/// While this many jq threads are still running, new programs fail at once.
+/// While this many jq programs that ran past their deadline are still running, new
+/// programs fail at once.
 pub const MAX_RUNAWAY_THREADS: usize = 8;
 /// Library filters that are removed: they reach outside the sandbox.
 const FORBIDDEN: &[&str] = &[
@@ -210,12 +211,42 @@ fn to_json(v: &Val) -> Value {
     }
 }
 
-/// Decrements the running-thread count when a jq thread ends (even by panic).
-struct RunningGuard(Arc<AtomicUsize>);
+/// Whether one program has finished and whether it overran its deadline.
+#[derive(Default)]
+struct ProgramState {
+    done: bool,
+    overdue: bool,
+}
+
+/// Held by a jq thread: when it ends (even by panic), a program counted as runaway stops
+/// being counted.
+struct RunningGuard {
+    state: Arc<std::sync::Mutex<ProgramState>>,
+    runaway: Arc<AtomicUsize>,
+}
 
 impl Drop for RunningGuard {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        let mut st = match self.state.lock() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        st.done = true;
+        if st.overdue {
+            self.runaway.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Marks a program as runaway (past its deadline) unless it has just finished.
+fn mark_overdue(state: &std::sync::Mutex<ProgramState>, runaway: &AtomicUsize) {
+    let mut st = match state.lock() {
+        Ok(s) => s,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if !st.done && !st.overdue {
+        st.overdue = true;
+        runaway.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -231,14 +262,17 @@ impl Runner for JqRunner {
                     );
                 }
             };
-            let busy = this.running.fetch_add(1, Ordering::SeqCst);
-            let guard = RunningGuard(Arc::clone(&this.running));
-            if busy >= MAX_RUNAWAY_THREADS {
-                drop(guard);
+            let runaway = this.running.load(Ordering::SeqCst);
+            if runaway >= MAX_RUNAWAY_THREADS {
                 return TaskOutcome::failed(format!(
-                    "jq runner overloaded: {busy} programs are still running (runaway programs past their deadline)"
+                    "jq runner overloaded: {runaway} earlier programs ran past their deadline and are still running"
                 ));
             }
+            let state = Arc::new(std::sync::Mutex::new(ProgramState::default()));
+            let guard = RunningGuard {
+                state: Arc::clone(&state),
+                runaway: Arc::clone(&this.running),
+            };
             let (tx, rx) = tokio::sync::oneshot::channel();
             let input = req.input;
             let spawned = std::thread::Builder::new()
@@ -256,10 +290,13 @@ impl Runner for JqRunner {
                 () = cancel.cancelled() => return TaskOutcome::canceled(),
             };
             match result {
-                Err(_) => TaskOutcome::failed(format!(
-                    "jq program did not finish within {}",
-                    format_duration(this.deadline)
-                )),
+                Err(_) => {
+                    mark_overdue(&state, &this.running);
+                    TaskOutcome::failed(format!(
+                        "jq program did not finish within {}",
+                        format_duration(this.deadline)
+                    ))
+                }
                 Ok(Err(_)) => TaskOutcome::failed("jq program crashed"),
                 Ok(Ok(Ok(outputs))) => {
                     let first = outputs.first().cloned().unwrap_or(Value::Null);

@@ -159,3 +159,24 @@ fn too_many_outputs() {
     let result = run_jq("limit(200000; repeat(1))", &json!(null));
     assert_eq!(result, Err(JqError::TooManyOutputs));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_programs_at_once_are_not_refused() {
+    // Only programs past their deadline count against the runaway limit, not busy ones.
+    let runner = jq();
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let runner = runner.clone();
+        set.spawn(async move {
+            let input = json!({"queryExpression": "[range(0; 20000)] | length + .k", "k": i});
+            completed(run(&runner, req("JSON_JQ_TRANSFORM", input)).await)
+        });
+    }
+    let mut n = 0;
+    while let Some(out) = set.join_next().await {
+        let out = out.unwrap_or_else(|e| panic!("task panicked: {e}"));
+        assert!(out["result"].as_i64().is_some_and(|v| v >= 20000), "{out}");
+        n += 1;
+    }
+    assert_eq!(n, 40);
+}

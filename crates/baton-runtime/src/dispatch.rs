@@ -1,13 +1,15 @@
 //! Local runners: poll the queues they serve and report results, exactly like a remote
 //! worker does over HTTP (at-least-once delivery, results applied once).
 
-use crate::engine::{EngineError, EngineHandle};
+use crate::engine::{EngineError, EngineEvent, EngineHandle};
 use baton_core::{Event, TaskResultStatus};
-use baton_runners::{Runners, TaskOutcome, TaskRequest};
+use baton_runners::{Runner, Runners, TaskOutcome, TaskRequest};
 use baton_store::Claimed;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
+use tokio::sync::broadcast;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -20,6 +22,10 @@ pub struct DispatchConfig {
     pub worker_id: String,
     /// Most tasks claimed per poll.
     pub batch: usize,
+    /// Fail tasks of queues no runner serves (with a reason saying how to bind one)
+    /// instead of leaving them for remote workers. `baton run` sets this: nothing else
+    /// would ever pick them up.
+    pub fail_unrouted: bool,
 }
 
 impl Default for DispatchConfig {
@@ -28,12 +34,15 @@ impl Default for DispatchConfig {
             concurrency: 64,
             worker_id: "baton-local".to_string(),
             batch: 64,
+            fail_unrouted: false,
         }
     }
 }
 
-/// Serves `queues` with `runners` until `cancel` fires. In-flight tasks are then
-/// canceled; their queue leases make them available again after a restart.
+/// Serves queues with `runners` until `cancel` fires: `queues` from the start, plus every
+/// queue that already holds tasks and every queue the engine announces later (dynamic
+/// forks and inline sub-workflows bring queues no definition listed). In-flight tasks
+/// are canceled at the end; their leases make them available again after a restart.
 pub async fn serve(
     engine: EngineHandle,
     runners: Arc<Runners>,
@@ -42,60 +51,126 @@ pub async fn serve(
     cancel: CancellationToken,
 ) {
     let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
+    let mut events = engine.subscribe();
+    let mut served = HashSet::new();
     let mut loops = JoinSet::new();
-    for queue in queues {
-        let Some(runner) = runners.get(&queue) else {
-            continue;
-        };
-        let (engine, permits, cancel, config) = (
-            engine.clone(),
-            permits.clone(),
-            cancel.clone(),
-            config.clone(),
-        );
-        loops.spawn(async move {
-            let mut running = JoinSet::new();
-            loop {
-                // Claim only as many tasks as can start now.
-                let first = tokio::select! {
-                    p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
-                    _ = cancel.cancelled() => break,
-                };
-                let extra = permits.available_permits().min(config.batch.saturating_sub(1));
-                let claimed = tokio::select! {
-                    r = engine.poll(&queue, extra + 1, &config.worker_id, Duration::from_secs(1)) => r,
-                    _ = cancel.cancelled() => break,
-                };
-                let claimed = match claimed {
-                    Ok(c) => c,
-                    Err(EngineError::Stopped) => break,
-                    Err(e) => {
-                        tracing::warn!(%queue, error = %e, "poll failed; retrying");
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                        continue;
-                    }
-                };
-                let mut first = Some(first);
-                for c in claimed {
-                    let permit = match first.take() {
-                        Some(p) => p,
-                        None => match permits.clone().acquire_owned().await {
-                            Ok(p) => p,
-                            Err(_) => break,
-                        },
-                    };
-                    let (engine, runner, token) = (engine.clone(), runner.clone(), cancel.child_token());
-                    running.spawn(async move {
-                        run_one(&engine, runner.as_ref(), c, token).await;
-                        drop(permit);
-                    });
-                }
-                while running.try_join_next().is_some() {}
+    let mut pending: Vec<String> = queues;
+    pending.extend(queues_in_store(&engine));
+    loop {
+        for queue in pending.drain(..) {
+            if !served.insert(queue.clone()) {
+                continue;
             }
-            running.shutdown().await;
-        });
+            let runner: Arc<dyn Runner> = match runners.get(&queue) {
+                Some(r) => r,
+                None if config.fail_unrouted => Arc::new(Unrouted),
+                None => continue,
+            };
+            let job = serve_queue(
+                engine.clone(),
+                runner,
+                queue,
+                permits.clone(),
+                config.clone(),
+                cancel.clone(),
+            );
+            loops.spawn(job);
+        }
+        tokio::select! {
+            ev = events.recv() => match ev {
+                Ok(EngineEvent::QueueSeen { queue }) => pending.push(queue),
+                Ok(_) => {}
+                // Announcements may have been dropped: look at the queues in the store.
+                Err(broadcast::error::RecvError::Lagged(_)) => pending.extend(queues_in_store(&engine)),
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+            _ = cancel.cancelled() => break,
+        }
     }
     while loops.join_next().await.is_some() {}
+}
+
+/// Names of the queues that hold tasks now.
+fn queues_in_store(engine: &EngineHandle) -> Vec<String> {
+    match engine
+        .reader()
+        .and_then(|r| r.queue_sizes().map_err(EngineError::from))
+    {
+        Ok(sizes) => sizes.into_iter().map(|(q, _)| q).collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot list queues");
+            Vec::new()
+        }
+    }
+}
+
+/// Polls one queue and runs what it gets, within the shared concurrency limit.
+async fn serve_queue(
+    engine: EngineHandle,
+    runner: Arc<dyn Runner>,
+    queue: String,
+    permits: Arc<Semaphore>,
+    config: DispatchConfig,
+    cancel: CancellationToken,
+) {
+    let mut running = JoinSet::new();
+    loop {
+        // Claim only as many tasks as can start now.
+        let first = tokio::select! {
+            p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            _ = cancel.cancelled() => break,
+        };
+        let extra = permits
+            .available_permits()
+            .min(config.batch.saturating_sub(1));
+        let claimed = tokio::select! {
+            r = engine.poll(&queue, extra + 1, &config.worker_id, Duration::from_secs(1)) => r,
+            _ = cancel.cancelled() => break,
+        };
+        let claimed = match claimed {
+            Ok(c) => c,
+            Err(EngineError::Stopped) => break,
+            Err(e) => {
+                tracing::warn!(%queue, error = %e, "poll failed; retrying");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+        };
+        let mut first = Some(first);
+        for c in claimed {
+            let permit = match first.take() {
+                Some(p) => p,
+                None => match permits.clone().acquire_owned().await {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+            };
+            let (engine, runner, token) = (engine.clone(), runner.clone(), cancel.child_token());
+            running.spawn(async move {
+                run_one(&engine, runner.as_ref(), c, token).await;
+                drop(permit);
+            });
+        }
+        while running.try_join_next().is_some() {}
+    }
+    running.shutdown().await;
+}
+
+/// Fails every task it gets: stands in for a missing runner under `fail_unrouted`.
+struct Unrouted;
+
+impl Runner for Unrouted {
+    fn run(
+        &self,
+        req: TaskRequest,
+        _cancel: CancellationToken,
+    ) -> baton_runners::BoxFuture<TaskOutcome> {
+        let reason = format!(
+            "no runner is bound to task type `{q}`; bind it in a runners file (runners: {{{q}: {{exec: {{command: [...]}}}}}}) and pass --runners",
+            q = req.queue
+        );
+        Box::pin(async move { TaskOutcome::terminal(reason) })
+    }
 }
 
 async fn run_one(

@@ -17,6 +17,11 @@ pub enum StoreError {
         /// The decoder's message.
         message: String,
     },
+    /// Another process holds the database for writing.
+    #[error(
+        "the database {0} is in use by another Baton process; stop it, or talk to it with --server"
+    )]
+    Locked(String),
     /// The database file was written by a newer Baton.
     #[error(
         "the database schema version {found} is newer than this Baton understands ({supported}); upgrade Baton"

@@ -307,3 +307,31 @@ fn a_database_from_a_newer_baton_is_refused() {
 fn rusqlite_conn(path: &std::path::Path) -> rusqlite::Connection {
     rusqlite::Connection::open(path).expect("open")
 }
+
+#[test]
+fn a_second_writer_on_the_same_file_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("baton.db");
+    let first = SqliteStore::open(&path, Durability::Full).expect("open");
+    let err = SqliteStore::open(&path, Durability::Full)
+        .err()
+        .expect("locked");
+    assert!(
+        err.to_string().contains("in use by another Baton process"),
+        "{err}"
+    );
+    // Readers are not blocked.
+    assert!(
+        first
+            .reader()
+            .expect("reader")
+            .workflow("x")
+            .expect("read")
+            .is_none()
+    );
+    drop(first);
+    assert!(
+        SqliteStore::open(&path, Durability::Full).is_ok(),
+        "the lock goes with the store"
+    );
+}

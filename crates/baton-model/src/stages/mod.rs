@@ -81,6 +81,7 @@ const READER_CODES: Codes = Codes {
 };
 
 const WORKFLOW_FIELDS: &[&str] = &[
+    "runners",
     "name",
     "version",
     "description",
@@ -127,6 +128,10 @@ fn read_workflow(r: &mut Reader, wf: &Node, sources: &mut SourceMap) -> Workflow
     let path = "workflow";
     let mut extra = JsonMap::new();
     r.unknown_fields(wf, path, WORKFLOW_FIELDS, &mut extra);
+    // Inline runner bindings (same schema as a runners file); the runtime reads them.
+    if let Some(runners) = wf.get("runners") {
+        extra.insert("runners".to_string(), runners.to_json());
+    }
     let name = r
         .required_string(wf, "name", path, "name the workflow: `name: my-pipeline`")
         .unwrap_or_default();

@@ -30,6 +30,8 @@ pub(crate) struct Worker {
     next_timer: Option<Timestamp>,
     /// Queues to wake when delayed tasks become visible.
     delayed: BTreeMap<Timestamp, HashSet<String>>,
+    /// Queues tasks were put on since start (to announce new ones).
+    known_queues: HashSet<String>,
 }
 
 /// A reply waiting for the batch to commit.
@@ -119,6 +121,7 @@ impl Worker {
             cache,
             next_timer: Some(0),
             delayed: BTreeMap::new(),
+            known_queues: HashSet::new(),
         }
     }
 
@@ -427,6 +430,12 @@ impl Worker {
         for effect in decision.effects {
             let r = match effect {
                 Effect::Enqueue(q) => {
+                    if !self.known_queues.contains(&q.queue) {
+                        self.known_queues.insert(q.queue.clone());
+                        b.out.push(EngineEvent::QueueSeen {
+                            queue: q.queue.clone(),
+                        });
+                    }
                     if q.visible_at <= now {
                         b.wake.insert(q.queue.clone());
                     } else {

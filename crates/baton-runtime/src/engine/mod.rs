@@ -106,6 +106,12 @@ pub enum EngineEvent {
         /// When.
         at: Timestamp,
     },
+    /// A task was queued on a queue this engine had not seen before (the local
+    /// dispatcher starts serving it if it can).
+    QueueSeen {
+        /// The queue name.
+        queue: String,
+    },
     /// An ALERT_ONLY timeout or another condition an operator should see.
     Alert {
         /// Its workflow.

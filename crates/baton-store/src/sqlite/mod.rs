@@ -34,12 +34,15 @@ pub enum Durability {
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
+    /// Held for the store's lifetime: one writer process per database file.
+    _lock: std::fs::File,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and applies migrations.
     pub fn open(path: impl AsRef<Path>, durability: Durability) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
+        let lock = lock_file(&path)?;
         let conn = Connection::open(&path).map_err(db)?;
         let sync = match durability {
             Durability::Full => "FULL",
@@ -51,12 +54,44 @@ impl SqliteStore {
         ))
         .map_err(db)?;
         migrate(&conn)?;
-        Ok(SqliteStore { conn, path })
+        Ok(SqliteStore {
+            conn,
+            path,
+            _lock: lock,
+        })
     }
 
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// Takes the exclusive writer lock `<db>.lock`. Another Baton process writing the same
+/// file would hand out leased tasks twice and fight over timers.
+fn lock_file(path: &Path) -> Result<std::fs::File, StoreError> {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&name)
+        .map_err(|e| {
+            StoreError::Database(format!(
+                "cannot open lock file {}: {e}",
+                PathBuf::from(&name).display()
+            ))
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            Err(StoreError::Locked(path.display().to_string()))
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Database(format!(
+            "cannot lock {}: {e}",
+            path.display()
+        ))),
     }
 }
 
