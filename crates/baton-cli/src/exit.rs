@@ -11,6 +11,10 @@ pub enum Code {
     Invalid,
     /// The command line was wrong or a file could not be read or written (exit 2).
     Usage,
+    /// The workflow ended FAILED, TIMED_OUT or TERMINATED (exit 1).
+    Failed,
+    /// Interrupted (Ctrl-C); the run is saved and can be resumed (exit 130).
+    Interrupted,
 }
 
 impl From<Code> for ExitCode {
@@ -19,6 +23,22 @@ impl From<Code> for ExitCode {
             Code::Ok => ExitCode::SUCCESS,
             Code::Invalid => ExitCode::from(1),
             Code::Usage => ExitCode::from(2),
+            Code::Failed => ExitCode::from(1),
+            Code::Interrupted => ExitCode::from(130),
         }
     }
+}
+
+/// Writes a line to stdout; when stdout is closed (`baton logs ID | head`), exits quietly
+/// with 0 instead of panicking like `println!` would.
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
 }

@@ -24,6 +24,14 @@ struct Cli {
 enum Command {
     /// Check workflow definitions and report every problem with file:line:col, field and fix.
     Validate(cmd::validate::ValidateArgs),
+    /// Run a workflow here, on the embedded SQLite store, with live progress.
+    Run(cmd::run::RunArgs),
+    /// Continue a run (after Ctrl-C, a crash or a pause) until it ends.
+    Resume(cmd::resume::ResumeArgs),
+    /// Show where a workflow stands: status, tasks, output.
+    Status(cmd::status::StatusArgs),
+    /// Print a workflow's full history: who did what, when.
+    Logs(cmd::logs::LogsArgs),
     /// Work with workflow definitions.
     Def {
         #[command(subcommand)]
@@ -40,6 +48,10 @@ enum DefCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Run(args) => block_on(cmd::run::run(&args)),
+        Command::Resume(args) => block_on(cmd::resume::run(&args)),
+        Command::Status(args) => cmd::status::run(&args),
+        Command::Logs(args) => cmd::logs::run(&args),
         Command::Validate(args) => cmd::validate::run(&args),
         Command::Def {
             command: DefCommand::Export(args),
@@ -52,4 +64,14 @@ fn main() -> ExitCode {
             exit::Code::Usage.into()
         }
     }
+}
+
+/// Runs an async command on a multi-threaded runtime.
+fn block_on<F: std::future::Future<Output = anyhow::Result<exit::Code>>>(
+    f: F,
+) -> anyhow::Result<exit::Code> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(f)
 }

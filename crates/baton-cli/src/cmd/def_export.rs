@@ -33,7 +33,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<Code> {
     };
     match args.format {
         ExportFormat::Conductor => {
-            println!("{}", baton_model::conductor::to_json_string(&loaded.def))
+            crate::outln!("{}", baton_model::conductor::to_json_string(&loaded.def))
         }
     }
     Ok(Code::Ok)

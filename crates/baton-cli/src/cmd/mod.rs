@@ -1,6 +1,12 @@
 //! One module per `baton` command, plus what they share.
 
 pub mod def_export;
+pub mod follow;
+pub mod local;
+pub mod logs;
+pub mod resume;
+pub mod run;
+pub mod status;
 pub mod validate;
 
 use anyhow::Context as _;

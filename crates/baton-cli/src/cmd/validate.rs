@@ -45,12 +45,12 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<Code> {
             reports.push(report(file, &checked, ok));
         } else {
             render_all(file, &checked);
-            println!("{}", summary(file, &checked, ok));
+            crate::outln!("{}", summary(file, &checked, ok));
         }
     }
     if args.json {
         let document = json!({"ok": code == Code::Ok, "files": reports});
-        println!("{}", serde_json::to_string_pretty(&document)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&document)?);
     }
     Ok(code)
 }

@@ -1,0 +1,189 @@
+//! What the local commands share: opening the embedded store, runners, input parsing.
+
+use anyhow::{Context as _, bail};
+use baton_model::{Task, TaskKind, WorkflowDef};
+use baton_runners::{RunnerConfig, Runners};
+use baton_runtime::{Engine, EngineConfig, SystemClock};
+use baton_store::sqlite::{Durability, SqliteStore};
+use serde_json::{Map, Value};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The embedded database file used when `--db` is not given.
+pub const DEFAULT_DB: &str = "baton.db";
+
+/// Starts an engine on the SQLite file at `db` (created if missing).
+pub fn open_engine(db: &Path) -> anyhow::Result<Engine> {
+    let store = SqliteStore::open(db, Durability::Full)
+        .with_context(|| format!("cannot open database `{}`", db.display()))?;
+    Ok(Engine::start(
+        store,
+        Arc::new(SystemClock),
+        EngineConfig::default(),
+    )?)
+}
+
+/// Opens a read-only view of an existing database.
+pub fn open_reader(db: &Path) -> anyhow::Result<Box<dyn baton_store::Reader>> {
+    if !db.exists() {
+        bail!(
+            "no database at `{}`; pass the file a run used with --db",
+            db.display()
+        );
+    }
+    Ok(Box::new(
+        baton_store::sqlite::SqliteReader::open(db)
+            .with_context(|| format!("cannot read `{}`", db.display()))?,
+    ))
+}
+
+/// Built-in runners, then a runners file, then the definition's own `runners:` block
+/// (later ones win for the same queue).
+pub fn runners(
+    def: &WorkflowDef,
+    file: Option<&Path>,
+    def_dir: &Path,
+) -> anyhow::Result<Arc<Runners>> {
+    let mut r = Runners::with_builtins();
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read runners file `{}`", path.display()))?;
+        let cfg = RunnerConfig::from_yaml(&text)
+            .with_context(|| format!("runners file `{}`", path.display()))?;
+        let base = dir_of(path);
+        r.load_config(&cfg, &base)
+            .with_context(|| format!("runners file `{}`", path.display()))?;
+    }
+    if let Some(inline) = def.extra.get("runners") {
+        let cfg = RunnerConfig::from_json(&serde_json::json!({ "runners": inline }))
+            .context("the definition's `runners:` block")?;
+        r.load_config(&cfg, def_dir)
+            .context("the definition's `runners:` block")?;
+    }
+    Ok(Arc::new(r))
+}
+
+/// The folder a file is in (`.` for a bare file name).
+pub fn dir_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// The queues a definition's worker tasks go to (nested and inline sub-workflows too).
+/// DYNAMIC tasks pick their queue at run time and are not listed.
+pub fn queues_of(def: &WorkflowDef) -> Vec<String> {
+    fn walk(tasks: &[Task], out: &mut Vec<String>) {
+        for t in tasks {
+            match &t.kind {
+                TaskKind::Simple => out.push(t.name.clone()),
+                TaskKind::System { task_type } => out.push(task_type.clone()),
+                TaskKind::SubWorkflow(s) => {
+                    if let Some(d) = &s.definition {
+                        walk(&d.tasks, out);
+                    }
+                }
+                _ => {}
+            }
+            for block in t.kind.blocks() {
+                walk(block, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&def.tasks, &mut out);
+    if let Some(baton_model::FailureWorkflow::Inline { steps, .. }) = &def.failure_workflow {
+        out.extend(steps.iter().cloned());
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// `--input key=value` pairs over an optional `--input-file` object. A value that parses
+/// as JSON (`3`, `true`, `{"a":1}`) keeps its type; anything else is text.
+pub fn parse_input(pairs: &[String], file: Option<&Path>) -> anyhow::Result<Value> {
+    let mut map = match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read input file `{}`", path.display()))?;
+            match serde_json::from_str::<Value>(&text) {
+                Ok(Value::Object(m)) => m,
+                Ok(_) => bail!("input file `{}` must hold a JSON object", path.display()),
+                Err(e) => bail!("input file `{}` is not JSON: {e}", path.display()),
+            }
+        }
+        None => Map::new(),
+    };
+    for pair in pairs {
+        let Some((key, value)) = pair.split_once('=') else {
+            bail!("--input `{pair}`: write it as key=value");
+        };
+        if key.is_empty() {
+            bail!("--input `{pair}`: the key is empty; write it as key=value");
+        }
+        let value = serde_json::from_str::<Value>(value)
+            .unwrap_or_else(|_| Value::String(value.to_string()));
+        map.insert(key.to_string(), value);
+    }
+    Ok(Value::Object(map))
+}
+
+/// Milliseconds since the epoch as RFC 3339 text.
+pub fn time(ms: u64) -> String {
+    i64::try_from(ms)
+        .ok()
+        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+        .map_or_else(
+            || ms.to_string(),
+            |t| {
+                t.round(jiff::Unit::Millisecond)
+                    .map_or_else(|_| t.to_string(), |t| t.to_string())
+            },
+        )
+}
+
+/// A duration in milliseconds as short text (`850ms`, `1.2s`, `3m04s`).
+pub fn duration(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms < 60_000 {
+        format!("{:.1}s", ms as f64 / 1000.0)
+    } else {
+        format!("{}m{:02}s", ms / 60_000, (ms % 60_000) / 1000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_pairs_keep_json_types() {
+        let v = parse_input(
+            &[
+                "a=1".into(),
+                "b=true".into(),
+                "c=text".into(),
+                "d={\"x\":[1]}".into(),
+                "e=".into(),
+            ],
+            None,
+        )
+        .expect("parse");
+        assert_eq!(
+            v,
+            serde_json::json!({"a": 1, "b": true, "c": "text", "d": {"x": [1]}, "e": ""})
+        );
+        assert!(parse_input(&["novalue".into()], None).is_err());
+        assert!(parse_input(&["=x".into()], None).is_err());
+    }
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(duration(850), "850ms");
+        assert_eq!(duration(1234), "1.2s");
+        assert_eq!(duration(184_000), "3m04s");
+    }
+}

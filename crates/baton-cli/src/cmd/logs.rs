@@ -1,0 +1,139 @@
+//! `baton logs ID`: the full history of a workflow — who did what, when.
+
+use super::local::{self, DEFAULT_DB, time};
+use crate::exit::Code;
+use baton_core::Event;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Arguments of `baton logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The workflow id.
+    pub id: String,
+    /// The SQLite database.
+    #[arg(long, default_value = DEFAULT_DB)]
+    pub db: PathBuf,
+    /// One JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Prints the history, oldest first.
+pub fn run(args: &LogsArgs) -> anyhow::Result<Code> {
+    let reader = local::open_reader(&args.db)?;
+    if reader.workflow(&args.id)?.is_none() {
+        eprintln!("error: no workflow `{}` in {}", args.id, args.db.display());
+        return Ok(Code::Usage);
+    }
+    for e in reader.history(&args.id)? {
+        if args.json {
+            crate::outln!(
+                "{}",
+                serde_json::json!({ "seq": e.seq, "at": time(e.at), "event": e.event })
+            );
+        } else {
+            let (who, what) = describe(&e.event);
+            crate::outln!("{}  #{:<4} {:<14} {what}", time(e.at), e.seq, who);
+        }
+    }
+    Ok(Code::Ok)
+}
+
+/// Who caused an event and what it was, in words.
+fn describe(e: &Event) -> (String, String) {
+    let worker = |w: &Option<String>| w.clone().unwrap_or_else(|| "worker".to_string());
+    match e {
+        Event::WorkflowStarted {
+            input,
+            correlation_id,
+            parent,
+        } => (
+            parent.as_ref().map_or("caller".to_string(), |p| {
+                format!("parent {}", p.workflow_id)
+            }),
+            format!(
+                "started with input {}{}",
+                input,
+                correlation_id
+                    .as_ref()
+                    .map(|c| format!(" (correlation {c})"))
+                    .unwrap_or_default()
+            ),
+        ),
+        Event::TaskStarted { task_id, worker_id } => {
+            (worker(worker_id), format!("picked up {task_id}"))
+        }
+        Event::TaskUpdated {
+            task_id,
+            status,
+            output,
+            reason,
+            worker_id,
+            ..
+        } => (
+            worker(worker_id),
+            format!(
+                "{task_id} {:?}{}{}",
+                status,
+                reason
+                    .as_ref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default(),
+                if output.is_null() {
+                    String::new()
+                } else {
+                    format!(" output {output}")
+                }
+            ),
+        ),
+        Event::TimerFired { timer } => (
+            "timer".to_string(),
+            format!(
+                "{:?} fired for {}",
+                timer.kind,
+                timer.task_id.as_deref().unwrap_or("workflow")
+            ),
+        ),
+        Event::HumanDecision {
+            task_id,
+            approved,
+            by,
+            comment,
+        } => (
+            format!("{} ({:?})", by.name, by.role),
+            format!(
+                "{} {task_id}{}",
+                if *approved { "approved" } else { "rejected" },
+                comment
+                    .as_ref()
+                    .map(|c| format!(": {c}"))
+                    .unwrap_or_default()
+            ),
+        ),
+        Event::ChildWorkflowEnded {
+            child_id, status, ..
+        } => (
+            "engine".to_string(),
+            format!("child {child_id} ended {}", status.as_str()),
+        ),
+        Event::Paused { by } => (by.name.clone(), "paused the workflow".to_string()),
+        Event::Resumed { by } => (by.name.clone(), "resumed the workflow".to_string()),
+        Event::Terminated { reason, by } => (
+            by.name.clone(),
+            format!("terminated the workflow: {reason}"),
+        ),
+        Event::Retried { by } => (by.name.clone(), "retried the failed tasks".to_string()),
+        Event::Restarted { by } => (by.name.clone(), "restarted the workflow".to_string()),
+        Event::Rerun {
+            from_task_id, by, ..
+        } => (
+            by.name.clone(),
+            format!(
+                "reran the workflow from {}",
+                from_task_id.as_deref().unwrap_or("the start")
+            ),
+        ),
+        Event::TaskSkipped { ref_name, by } => (by.name.clone(), format!("skipped {ref_name}")),
+    }
+}

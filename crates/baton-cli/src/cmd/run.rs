@@ -1,0 +1,182 @@
+//! `baton run FILE`: run a workflow here and now, on the embedded SQLite store.
+
+use super::follow::{Display, follow};
+use super::local::{self, DEFAULT_DB};
+use crate::exit::Code;
+use baton_core::WorkflowStatus;
+use baton_runtime::StartWorkflow;
+use baton_store::WorkflowFilter;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Arguments of `baton run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The definition: Conductor JSON, native YAML or stage YAML.
+    pub file: PathBuf,
+    /// Workflow input as key=value (JSON values keep their type). Repeatable.
+    #[arg(long = "input", short = 'i', value_name = "KEY=VALUE")]
+    pub inputs: Vec<String>,
+    /// Workflow input from a JSON object file (`--input` values override it).
+    #[arg(long, value_name = "FILE")]
+    pub input_file: Option<PathBuf>,
+    /// Runner bindings (YAML): which command, URL or built-in runs each task type.
+    #[arg(long, value_name = "FILE")]
+    pub runners: Option<PathBuf>,
+    /// The SQLite database that keeps the run (created if missing).
+    #[arg(long, default_value = DEFAULT_DB)]
+    pub db: PathBuf,
+    /// Start a new run even if the database holds an unfinished run of this definition.
+    #[arg(long)]
+    pub new: bool,
+    /// Print only the workflow output.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Runs `baton run`: exit 0 when the workflow completes, 1 when it fails, times out or is
+/// terminated, 2 when the definition, input or runners are invalid, 130 on Ctrl-C.
+pub async fn run(args: &RunArgs) -> anyhow::Result<Code> {
+    let checked = super::check_file(&args.file)?;
+    if checked.errors() > 0 {
+        super::render_all(&args.file, &checked);
+        eprintln!(
+            "error: `{}` is not a valid definition; fix the errors above",
+            args.file.display()
+        );
+        return Ok(Code::Usage);
+    }
+    let Some(loaded) = checked.loaded else {
+        return Ok(Code::Usage);
+    };
+    let def = loaded.def;
+    let input = match local::parse_input(&args.inputs, args.input_file.as_deref()) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(Code::Usage);
+        }
+    };
+    if let Err(diags) = baton_model::validate::check_input(&def, &input) {
+        for d in diags {
+            eprintln!(
+                "error: {}{}",
+                d.message,
+                d.help.map(|h| format!("\n  help: {h}")).unwrap_or_default()
+            );
+        }
+        return Ok(Code::Usage);
+    }
+    let def_dir = local::dir_of(&args.file);
+    let runners = match local::runners(&def, args.runners.as_deref(), &def_dir) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(Code::Usage);
+        }
+    };
+    let queues = local::queues_of(&def);
+    let missing: Vec<&String> = queues.iter().filter(|q| !runners.handles(q)).collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "error: no runner for task type{} {}",
+            if missing.len() > 1 { "s" } else { "" },
+            join(&missing)
+        );
+        eprintln!("  help: bind each in a runners file and pass it with --runners FILE, e.g.\n");
+        eprintln!("    runners:");
+        for q in &missing {
+            eprintln!("      {q}:\n        exec: {{command: [\"python3\", \"agents/{q}.py\"]}}");
+        }
+        eprintln!("\n  (a task gets its input as JSON on stdin and answers JSON on stdout)");
+        return Ok(Code::Usage);
+    }
+    let engine = match local::open_engine(&args.db) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(Code::Usage);
+        }
+    };
+    let handle = engine.handle();
+    let events = handle.subscribe();
+    let resumable = if args.new {
+        None
+    } else {
+        unfinished_run(&handle, &def)?
+    };
+    let id = match resumable {
+        Some(id) => {
+            if !args.quiet {
+                eprintln!(
+                    "Resuming unfinished run {id} from {} (use --new to start another)",
+                    args.db.display()
+                );
+            }
+            super::resume::unpause(&handle, &id).await?;
+            id
+        }
+        None => {
+            let req = StartWorkflow {
+                definition: Some(def.clone()),
+                input,
+                ..Default::default()
+            };
+            match handle.start(req).await {
+                Ok(id) => {
+                    if !args.quiet {
+                        eprintln!(
+                            "Running {} v{} as {id} (database {})",
+                            def.name,
+                            def.version,
+                            args.db.display()
+                        );
+                    }
+                    id
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    engine.shutdown().await;
+                    return Ok(Code::Usage);
+                }
+            }
+        }
+    };
+    follow(
+        engine,
+        events,
+        &id,
+        runners,
+        queues,
+        &args.db,
+        Display { quiet: args.quiet },
+    )
+    .await
+}
+
+/// The newest RUNNING or PAUSED run of this definition (name and version) in the database.
+fn unfinished_run(
+    handle: &baton_runtime::EngineHandle,
+    def: &baton_model::WorkflowDef,
+) -> anyhow::Result<Option<String>> {
+    let reader = handle.reader()?;
+    let filter = WorkflowFilter {
+        name: Some(def.name.clone()),
+        statuses: vec![WorkflowStatus::Running, WorkflowStatus::Paused],
+        limit: 20,
+        ..Default::default()
+    };
+    Ok(reader
+        .list_workflows(&filter)?
+        .into_iter()
+        .find(|w| w.version == def.version && w.parent_id.is_none())
+        .map(|w| w.id))
+}
+
+fn join(items: &[&String]) -> String {
+    items
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
