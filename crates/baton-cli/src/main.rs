@@ -47,6 +47,15 @@ enum DefCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Engine warnings (a log file that cannot be written, a dropped event) go to stderr;
+    // BATON_LOG=debug shows more.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BATON_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
     let result = match cli.command {
         Command::Run(args) => block_on(cmd::run::run(&args)),
         Command::Resume(args) => block_on(cmd::resume::run(&args)),

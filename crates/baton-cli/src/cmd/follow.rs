@@ -79,6 +79,33 @@ pub async fn follow(
             }
         }
     };
+    // A failure workflow is part of handling the failure: let it finish too.
+    let failure_id = format!("{workflow_id}.failure");
+    let failure_started = || {
+        handle
+            .reader()
+            .ok()
+            .and_then(|r| r.workflow(&failure_id).ok().flatten())
+    };
+    if outcome
+        .as_ref()
+        .is_some_and(|w| w.meta.status != WorkflowStatus::Completed)
+        && failure_started().is_some()
+    {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
+        loop {
+            if failure_started().is_none_or(|w| w.meta.status.is_terminal())
+                || tokio::time::Instant::now() > deadline
+            {
+                break;
+            }
+            tokio::select! {
+                ev = events.recv() => if let Ok(ev) = ev { progress.show(&ev) },
+                _ = check.tick() => {}
+                _ = &mut ctrl_c => break,
+            }
+        }
+    }
     progress.finish();
     cancel.cancel();
     let _ = dispatcher.await;
@@ -237,7 +264,7 @@ impl Progress {
                 status,
                 reason,
                 ..
-            } if workflow_id == &self.workflow_id => {
+            } if workflow_id == &self.workflow_id && !status.is_terminal() => {
                 let why = reason
                     .as_deref()
                     .map(|r| format!(": {r}"))

@@ -564,6 +564,13 @@ impl Worker {
 /// the history in the store is the record of truth.
 fn append_log(path: &str, workflow_id: &str, events: &[(Timestamp, Event)]) {
     use std::io::Write;
+    if let Some(dir) = std::path::Path::new(path).parent()
+        && !dir.as_os_str().is_empty()
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        tracing::warn!(%path, error = %e, "cannot create the folder of monitoring.log_to");
+        return;
+    }
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
