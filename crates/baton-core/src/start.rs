@@ -220,14 +220,19 @@ impl Decider<'_> {
         let Some(t) = self.st.tasks.get(idx) else {
             return TaskDef::no_retries("");
         };
-        match self.def_task(&t.def_ref) {
-            Some(task) => match &task.task_def {
-                Some(td) => td.clone(),
-                None if task.kind.is_worker_task() => TaskDef::conductor_default(&task.name),
-                None => TaskDef::no_retries(&task.name),
-            },
-            None => TaskDef::no_retries(&t.name),
+        let Some(task) = self.def_task(&t.def_ref) else {
+            return TaskDef::no_retries(&t.name);
+        };
+        let mut td = match &task.task_def {
+            Some(td) => td.clone(),
+            None if task.kind.is_worker_task() => TaskDef::conductor_default(&task.name),
+            None => TaskDef::no_retries(&task.name),
+        };
+        // Conductor's WorkflowTask.retryCount overrides the task definition's.
+        if let Some(n) = task.extra.get("retryCount").and_then(Value::as_u64) {
+            td.retry_count = u32::try_from(n).unwrap_or(u32::MAX);
         }
+        td
     }
 
     /// The kind of the definition task behind an attempt.

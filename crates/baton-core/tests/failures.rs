@@ -590,3 +590,23 @@ fn operator_rerun_from_a_task_or_from_the_start() {
     assert_eq!(run.state.input, json!({"k": 2}));
     assert_eq!(run.queued(), vec!["a"]);
 }
+
+#[test]
+fn task_level_retry_count_overrides_the_task_definition() {
+    let mut t = simple("a");
+    t.extra.insert("retryCount".into(), json!(1));
+    t.task_def = Some(TaskDef {
+        retry_count: 5,
+        retry_delay_ms: 0,
+        ..TaskDef::no_retries("a")
+    });
+    let mut run = Run::started(wf(vec![t]), json!({}));
+    run.fail("a", "x");
+    assert_eq!(run.t("a").attempt, 1);
+    run.fail("a", "x");
+    assert_eq!(
+        run.wf_status(),
+        WorkflowStatus::Failed,
+        "one retry, as the task says"
+    );
+}

@@ -47,7 +47,9 @@ pub fn load(text: &str) -> Result<Loaded, Vec<Diagnostic>> {
 pub fn detect(root: &Node) -> SourceFormat {
     match root.get("workflow") {
         Some(wf) if wf.get("stages").is_some() => SourceFormat::Stages,
-        Some(wf) if wf.as_map().is_some() => SourceFormat::Native,
+        // Any other `workflow:` is native, so that `workflow: 3` is reported as "must be a
+        // mapping" rather than as a Conductor file missing its `name`.
+        Some(_) => SourceFormat::Native,
         _ => SourceFormat::Conductor,
     }
 }

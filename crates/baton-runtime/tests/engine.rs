@@ -182,7 +182,6 @@ async fn sub_workflows_and_failure_workflows_run_in_the_same_engine() {
         }],
         ..load(r#"{"name":"p","tasks":[]}"#)
     };
-    let (_, _) = (&parent, ());
     h.register_workflow_def(parent.clone())
         .await
         .expect("parent");
