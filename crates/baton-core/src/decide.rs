@@ -64,6 +64,8 @@ pub(crate) struct Decider<'d> {
     pub transitions: Vec<Transition>,
     /// Set whenever a pass over the definition created or changed something.
     pub changed: bool,
+    /// Ref → task of the definition, built on first use (a tree walk per lookup otherwise).
+    index: std::cell::OnceCell<std::collections::HashMap<&'d str, &'d baton_model::Task>>,
 }
 
 impl<'d> Decider<'d> {
@@ -76,6 +78,7 @@ impl<'d> Decider<'d> {
             effects: Vec::new(),
             transitions: Vec::new(),
             changed: false,
+            index: std::cell::OnceCell::new(),
         }
     }
 
@@ -598,7 +601,7 @@ impl<'d> Decider<'d> {
             ));
         };
         let t = &self.st.tasks[pos];
-        let Some(task) = self.def_task(&t.def_ref) else {
+        let Some(task) = self.def_task(&t.def_ref).cloned() else {
             return Outcome::Rejected(format!("task `{}` is not in the definition", t.ref_name));
         };
         if !task.kind.is_worker_task()
@@ -702,6 +705,19 @@ impl<'d> Decider<'d> {
     }
 
     // ---- helpers shared by the other modules ----
+
+    /// The definition task with this ref (not the ones forked at run time).
+    pub(crate) fn find_def(&self, def_ref: &str) -> Option<&'d baton_model::Task> {
+        let def: &'d WorkflowDef = self.def;
+        let index = self.index.get_or_init(|| {
+            let mut m = std::collections::HashMap::new();
+            def.walk(&mut |t| {
+                m.entry(t.ref_name.as_str()).or_insert(t);
+            });
+            m
+        });
+        index.get(def_ref).copied()
+    }
 
     /// Changes a task's status, recording the transition.
     pub(crate) fn set_status(&mut self, idx: usize, to: TaskStatus, reason: Option<String>) {

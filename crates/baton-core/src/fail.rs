@@ -73,7 +73,7 @@ impl Decider<'_> {
     /// Starts the next attempt of the task behind attempt `idx`, visible at `visible_at`.
     pub(crate) fn retry_task(&mut self, idx: usize, visible_at: Timestamp) {
         let t = &self.st.tasks[idx];
-        let Some(task) = self.def_task(&t.def_ref) else {
+        let Some(task) = self.def_task(&t.def_ref).cloned() else {
             return;
         };
         let (suffix, attempt) = (t.suffix.clone(), t.attempt + 1);

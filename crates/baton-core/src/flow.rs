@@ -134,7 +134,7 @@ impl Decider<'_> {
         match crate::dynamic::forked_tasks(spec, &input) {
             Ok(tasks) => {
                 let clash = tasks.iter().find(|t| {
-                    self.def.find(&t.ref_name).is_some()
+                    self.find_def(&t.ref_name).is_some()
                         || self.st.latest_of_def(&t.ref_name).is_some()
                 });
                 if let Some(t) = clash {
@@ -176,7 +176,7 @@ impl Decider<'_> {
             }
         } else {
             for name in join_on {
-                if let Some(t) = find_in(tasks, name).or_else(|| self.def.find(name)) {
+                if let Some(t) = find_in(tasks, name).or_else(|| self.find_def(name)) {
                     waited.push(t.clone());
                 }
             }

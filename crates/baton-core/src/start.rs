@@ -236,15 +236,15 @@ impl Decider<'_> {
     }
 
     /// The kind of the definition task behind an attempt.
-    pub(crate) fn def_task_kind(&self, idx: usize) -> Option<TaskKind> {
+    pub(crate) fn def_task_kind(&self, idx: usize) -> Option<&TaskKind> {
         let t = self.st.tasks.get(idx)?;
-        self.def_task(&t.def_ref).map(|task| task.kind)
+        self.def_task(&t.def_ref).map(|task| &task.kind)
     }
 
     /// The definition task with this ref: in the definition, or forked at run time.
-    pub(crate) fn def_task(&self, def_ref: &str) -> Option<Task> {
-        if let Some(t) = self.def.find(def_ref) {
-            return Some(t.clone());
+    pub(crate) fn def_task(&self, def_ref: &str) -> Option<&Task> {
+        if let Some(t) = self.find_def(def_ref) {
+            return Some(t);
         }
         self.st
             .tasks
@@ -252,7 +252,6 @@ impl Decider<'_> {
             .rev()
             .flat_map(|t| t.control.forked.iter())
             .find(|t| t.ref_name == def_ref)
-            .cloned()
     }
 
     fn start_switch(&mut self, idx: usize, spec: &SwitchSpec) {

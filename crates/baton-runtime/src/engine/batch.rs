@@ -75,6 +75,51 @@ impl Reply {
     }
 }
 
+/// What `record` needs of a decision, taken before the new state moves into the cache.
+pub(super) struct Recorded {
+    pub effects: Vec<Effect>,
+    pub transitions: Vec<baton_core::Transition>,
+    pub facts: Facts,
+}
+
+/// The few parts of a new state that recording reads (copied, so the state itself is not).
+pub(super) struct Facts {
+    status: WorkflowStatus,
+    reason: Option<String>,
+    parent: Option<baton_core::ParentLink>,
+    /// The output, only once the workflow ended (a parent needs it).
+    output: serde_json::Value,
+    /// (attempt, reason) of the task of each transition, in order.
+    tasks: Vec<(u32, Option<String>)>,
+}
+
+impl Facts {
+    pub(super) fn of(
+        state: &baton_core::WorkflowState,
+        transitions: &[baton_core::Transition],
+    ) -> Facts {
+        let tasks = transitions
+            .iter()
+            .map(|t| {
+                state
+                    .task(&t.task_id)
+                    .map_or((0, None), |i| (i.attempt, i.reason.clone()))
+            })
+            .collect();
+        Facts {
+            status: state.status,
+            reason: state.reason.clone(),
+            parent: state.parent.clone(),
+            output: if state.status.is_terminal() {
+                state.output.clone()
+            } else {
+                serde_json::Value::Null
+            },
+            tasks,
+        }
+    }
+}
+
 /// Work the decisions of one batch asked for in other workflows.
 pub(super) enum FollowUp {
     Start(baton_core::StartRequest),
@@ -373,11 +418,29 @@ impl Worker {
         let def = entry.def.clone();
         let state = std::mem::replace(&mut entry.state, baton_core::WorkflowState::new("", "", 0));
         let before = state.status;
-        let decision = decide(&def, state, &event, now);
-        entry.state = decision.state.clone();
-        let outcome = decision.outcome.clone();
+        let Decision {
+            state,
+            effects,
+            transitions,
+            outcome,
+        } = decide(&def, state, &event, now);
+        let facts = Facts::of(&state, &transitions);
+        // The state goes back to the cache without a copy; `record` works from `facts`.
+        entry.state = state;
         if outcome == Outcome::Applied {
-            self.record(tx, id, event, decision, before, now, b);
+            self.record(
+                tx,
+                id,
+                event,
+                Recorded {
+                    effects,
+                    transitions,
+                    facts,
+                },
+                before,
+                now,
+                b,
+            );
         }
         Ok(outcome)
     }
@@ -389,7 +452,7 @@ impl Worker {
         tx: &mut dyn Tx,
         id: &str,
         event: Event,
-        decision: Decision,
+        decision: Recorded,
         before: WorkflowStatus,
         now: Timestamp,
         b: &mut Batch,
@@ -401,8 +464,8 @@ impl Worker {
             .or_insert_with(|| (history_len, Vec::new()));
         entry.1.push((now, event));
         self.cache.bump_history(id);
-        let state = &decision.state;
-        for t in &decision.transitions {
+        let state = &decision.facts;
+        for (t, (attempt, reason)) in decision.transitions.iter().zip(&state.tasks) {
             if t.to.is_terminal()
                 && matches!(t.from, Some(TaskStatus::Scheduled | TaskStatus::InProgress))
                 && let Err(e) = tx.dequeue(&t.task_id)
@@ -410,13 +473,12 @@ impl Worker {
                 self.fail(b, e.into());
                 return;
             }
-            let inst = state.task(&t.task_id);
             b.out.push(EngineEvent::Task {
                 workflow_id: id.to_string(),
                 transition: t.clone(),
-                attempt: inst.map_or(0, |i| i.attempt),
+                attempt: *attempt,
                 at: now,
-                reason: inst.and_then(|i| i.reason.clone()),
+                reason: reason.clone(),
             });
         }
         if state.status != before && before != WorkflowStatus::Pending {

@@ -3,7 +3,9 @@
 use super::batch::{Batch, Worker};
 use super::cache::Cached;
 use super::{EngineError, EngineEvent, StartWorkflow};
-use baton_core::{Event, Outcome, StartRequest, Timestamp, WorkflowState, WorkflowStatus, decide};
+use baton_core::{
+    Decision, Event, Outcome, StartRequest, Timestamp, WorkflowState, WorkflowStatus, decide,
+};
 use baton_model::{Task, TaskKind, WorkflowDef};
 use baton_store::{Tx, WorkflowMeta};
 use std::sync::Arc;
@@ -65,10 +67,17 @@ impl Worker {
         };
         tx.create_workflow(&meta, &decision.state)
             .map_err(|e| self.fail(b, e.into()))?;
+        let Decision {
+            state,
+            effects,
+            transitions,
+            ..
+        } = decision;
+        let facts = super::batch::Facts::of(&state, &transitions);
         self.cache.insert(
             &id,
             Cached {
-                state: decision.state.clone(),
+                state,
                 def: def.clone(),
                 history_len: 0,
             },
@@ -78,7 +87,12 @@ impl Worker {
             name: def.name.clone(),
             at: now,
         });
-        self.record(tx, &id, event, decision, WorkflowStatus::Pending, now, b);
+        let recorded = super::batch::Recorded {
+            effects,
+            transitions,
+            facts,
+        };
+        self.record(tx, &id, event, recorded, WorkflowStatus::Pending, now, b);
         if let Some(e) = &b.failed_error() {
             return Err(e.clone());
         }
