@@ -149,7 +149,7 @@ impl Decider<'_> {
                     .iter()
                     .map(|t| Value::String(t.ref_name.clone()))
                     .collect();
-                self.st.tasks[idx].control.forked = tasks;
+                self.st.tasks[idx].control.forked = std::sync::Arc::new(tasks);
                 self.complete_now(idx, serde_json::json!({ "forkedTasks": refs }));
             }
             Err(why) => self.fail_task(idx, TaskStatus::FailedWithTerminalError, why, false),
@@ -165,19 +165,22 @@ impl Decider<'_> {
         idx: usize,
         suffix: &str,
     ) {
-        let mut waited: Vec<Task> = Vec::new();
+        // Borrowed, not copied: this runs on every event of a workflow with an open JOIN.
+        let forked;
+        let mut waited: Vec<&Task> = Vec::new();
         if join_on.is_empty() {
             // A JOIN after a dynamic fork waits for everything the fork started.
             if let Some(prev) = i.checked_sub(1).and_then(|p| tasks.get(p))
                 && matches!(prev.kind, TaskKind::ForkJoinDynamic(_))
                 && let Some(pi) = self.instance_index(prev, suffix)
             {
-                waited = self.st.tasks[pi].control.forked.clone();
+                forked = std::sync::Arc::clone(&self.st.tasks[pi].control.forked);
+                waited.extend(forked.iter());
             }
         } else {
             for name in join_on {
                 if let Some(t) = find_in(tasks, name).or_else(|| self.find_def(name)) {
-                    waited.push(t.clone());
+                    waited.push(t);
                 }
             }
         }

@@ -180,12 +180,17 @@ pub struct ControlState {
     /// DO_WHILE: the current iteration (1-based).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub iteration: u32,
-    /// FORK_JOIN_DYNAMIC: the forked tasks, compiled from the input at run time.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub forked: Vec<baton_model::Task>,
+    /// FORK_JOIN_DYNAMIC: the forked tasks, compiled from the input at run time. Shared,
+    /// because every walk and join of the fork reads them.
+    #[serde(default, skip_serializing_if = "no_tasks")]
+    pub forked: std::sync::Arc<Vec<baton_model::Task>>,
     /// SUB_WORKFLOW / START_WORKFLOW: the started workflow's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub child_id: Option<String>,
+}
+
+fn no_tasks(v: &std::sync::Arc<Vec<baton_model::Task>>) -> bool {
+    v.is_empty()
 }
 
 fn is_zero(v: &u32) -> bool {

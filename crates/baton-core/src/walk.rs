@@ -159,8 +159,8 @@ impl Decider<'_> {
                 }
             }
             TaskKind::ForkJoinDynamic(_) if status == TaskStatus::Completed => {
-                let forked = self.st.tasks[idx].control.forked.clone();
-                for t in &forked {
+                let forked = std::sync::Arc::clone(&self.st.tasks[idx].control.forked);
+                for t in forked.iter() {
                     self.walk_block(std::slice::from_ref(t), suffix);
                 }
             }

@@ -168,7 +168,7 @@ async fn many_programs_at_once_are_not_refused() {
     for i in 0..40 {
         let runner = runner.clone();
         set.spawn(async move {
-            let input = json!({"queryExpression": "[range(0; 20000)] | length + .k", "k": i});
+            let input = json!({"queryExpression": "([range(0; 20000)] | length) + .k", "k": i});
             completed(run(&runner, req("JSON_JQ_TRANSFORM", input)).await)
         });
     }

@@ -77,6 +77,13 @@ pub(crate) fn next_timer_due(conn: &Connection) -> Result<Option<Timestamp>, Sto
     Ok(v.map(|v| u64::try_from(v).unwrap_or(0)))
 }
 
+/// Idle read-only connections, kept for reuse (a connection parses the schema when it
+/// opens, which costs more than most reads).
+pub(crate) type ReaderPool = std::sync::Arc<std::sync::Mutex<Vec<SqliteReader>>>;
+
+/// Most idle connections a pool keeps.
+const POOL_MAX_IDLE: usize = 16;
+
 /// A read-only connection.
 pub struct SqliteReader {
     conn: Connection,
@@ -88,6 +95,91 @@ impl SqliteReader {
         Ok(SqliteReader {
             conn: open_read_only(path)?,
         })
+    }
+}
+
+/// A reader borrowed from a pool; it goes back when dropped.
+pub(crate) struct PooledReader {
+    reader: Option<SqliteReader>,
+    pool: ReaderPool,
+}
+
+impl PooledReader {
+    /// A connection from `pool`, or a new one.
+    pub(crate) fn take(path: &Path, pool: &ReaderPool) -> Result<Self, StoreError> {
+        let idle = match pool.lock() {
+            Ok(mut p) => p.pop(),
+            Err(poisoned) => poisoned.into_inner().pop(),
+        };
+        let reader = match idle {
+            Some(r) => r,
+            None => SqliteReader::open(path)?,
+        };
+        Ok(PooledReader {
+            reader: Some(reader),
+            pool: pool.clone(),
+        })
+    }
+
+    fn get(&self) -> Result<&SqliteReader, StoreError> {
+        self.reader
+            .as_ref()
+            .ok_or_else(|| StoreError::Database("reader already returned to its pool".into()))
+    }
+}
+
+impl Drop for PooledReader {
+    fn drop(&mut self) {
+        let Some(reader) = self.reader.take() else {
+            return;
+        };
+        let mut idle = match self.pool.lock() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if idle.len() < POOL_MAX_IDLE {
+            idle.push(reader);
+        }
+    }
+}
+
+impl Reader for PooledReader {
+    fn workflow(&self, id: &str) -> Result<Option<StoredWorkflow>, StoreError> {
+        self.get()?.workflow(id)
+    }
+    fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+        self.get()?.history(id)
+    }
+    fn list_workflows(&self, filter: &WorkflowFilter) -> Result<Vec<WorkflowMeta>, StoreError> {
+        self.get()?.list_workflows(filter)
+    }
+    fn definition(&self, hash: &str) -> Result<Option<WorkflowDef>, StoreError> {
+        Reader::definition(self.get()?, hash)
+    }
+    fn workflow_def(
+        &self,
+        name: &str,
+        version: Option<u32>,
+    ) -> Result<Option<WorkflowDef>, StoreError> {
+        Reader::workflow_def(self.get()?, name, version)
+    }
+    fn workflow_defs(&self) -> Result<Vec<WorkflowDef>, StoreError> {
+        self.get()?.workflow_defs()
+    }
+    fn task_defs(&self) -> Result<Vec<TaskDef>, StoreError> {
+        self.get()?.task_defs()
+    }
+    fn task_def(&self, name: &str) -> Result<Option<TaskDef>, StoreError> {
+        Reader::task_def(self.get()?, name)
+    }
+    fn queue_sizes(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        self.get()?.queue_sizes()
+    }
+    fn task_logs(&self, task_id: &str) -> Result<Vec<(Timestamp, String)>, StoreError> {
+        self.get()?.task_logs(task_id)
+    }
+    fn next_timer_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        Reader::next_timer_due(self.get()?)
     }
 }
 
