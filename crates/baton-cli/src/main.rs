@@ -6,6 +6,10 @@
 //! Exit codes (see [`exit`]): 0 success, 1 an invalid definition (or, later, a failed
 //! workflow), 2 a usage or I/O error.
 
+/// mimalloc: the engine allocates many small, short-lived values per step.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod cmd;
 mod exit;
 

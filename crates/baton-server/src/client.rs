@@ -1,0 +1,385 @@
+//! A small client of this server's API, for the CLI's `--server URL` mode.
+//!
+//! Every method answers the server's JSON (Conductor shapes) or a [`ClientError`] that
+//! carries the server's status and error message.
+
+use crate::conductor::model::{SearchResult, WorkflowSummary};
+use crate::error::ErrorBody;
+use crate::native::HistoryItem;
+use baton_core::WorkflowStatus;
+use baton_model::{TaskDef, WorkflowDef};
+use reqwest::{Method, RequestBuilder, Url};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::time::Duration;
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The base URL cannot be used.
+    #[error("invalid server URL `{url}`: {message}")]
+    BadUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The server could not be reached or the connection broke.
+    #[error("cannot reach the server at {url}: {source}")]
+    Transport {
+        /// The request URL.
+        url: String,
+        /// The transport error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The server answered with an error status.
+    #[error("the server answered {status}: {message}")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// The server's message (its JSON `message`, or the raw body).
+        message: String,
+        /// The full JSON error, when the server sent one.
+        body: Option<ErrorBody>,
+    },
+    /// The answer was not what this client expects.
+    #[error("unexpected answer from {url}: {message}")]
+    Decode {
+        /// The request URL.
+        url: String,
+        /// What was wrong with it.
+        message: String,
+    },
+}
+
+impl ClientError {
+    /// The HTTP status of an [`ClientError::Api`] error.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ClientError::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// Which workflows [`Client::list`] returns.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Only this definition name.
+    pub name: Option<String>,
+    /// Only these statuses (empty = any).
+    pub statuses: Vec<WorkflowStatus>,
+    /// Only this correlation id.
+    pub correlation_id: Option<String>,
+    /// Skip this many (newest first).
+    pub start: usize,
+    /// At most this many (0 = the server's default, 100).
+    pub size: usize,
+}
+
+impl ListFilter {
+    /// The Conductor search query for this filter.
+    pub fn query(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(n) = &self.name {
+            parts.push(format!("workflowType = \"{n}\""));
+        }
+        if !self.statuses.is_empty() {
+            let s: Vec<&str> = self.statuses.iter().map(|s| s.as_str()).collect();
+            parts.push(format!("status IN ({})", s.join(",")));
+        }
+        if let Some(c) = &self.correlation_id {
+            parts.push(format!("correlationId = \"{c}\""));
+        }
+        parts.join(" AND ")
+    }
+}
+
+/// A client of one Baton (or Conductor) server.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+}
+
+impl Client {
+    /// A client of the server at `base_url` (e.g. `http://127.0.0.1:8080`).
+    pub fn new(base_url: &str) -> Result<Client, ClientError> {
+        let bad = |message: String| ClientError::BadUrl {
+            url: base_url.to_string(),
+            message,
+        };
+        let mut base = Url::parse(base_url).map_err(|e| bad(e.to_string()))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(bad("use an http:// or https:// URL".to_string()));
+        }
+        if !base.path().ends_with('/') {
+            let p = format!("{}/", base.path());
+            base.set_path(&p);
+        }
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            // Another thread may win the race; either provider serves.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| bad(format!("cannot build an HTTP client: {e}")))?;
+        Ok(Client { http, base })
+    }
+
+    fn url(&self, path: &str) -> Result<Url, ClientError> {
+        self.base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| ClientError::BadUrl {
+                url: path.to_string(),
+                message: e.to_string(),
+            })
+    }
+
+    fn request(&self, method: Method, path: &str) -> Result<(RequestBuilder, String), ClientError> {
+        let url = self.url(path)?;
+        let shown = url.to_string();
+        Ok((self.http.request(method, url), shown))
+    }
+
+    async fn send(&self, req: RequestBuilder, url: &str) -> Result<reqwest::Response, ClientError> {
+        let res = req.send().await.map_err(|source| ClientError::Transport {
+            url: url.to_string(),
+            source,
+        })?;
+        let status = res.status();
+        if status.is_success() {
+            return Ok(res);
+        }
+        let text = res.text().await.unwrap_or_default();
+        let body: Option<ErrorBody> = serde_json::from_str(&text).ok();
+        let message = match &body {
+            Some(b) => {
+                let mut m = b.message.clone();
+                for v in &b.validation_errors {
+                    let at = match (v.line, v.column) {
+                        (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
+                        _ => String::new(),
+                    };
+                    m.push_str(&format!(
+                        "\n  {}: {}{at}",
+                        if v.path.is_empty() { "body" } else { &v.path },
+                        v.message
+                    ));
+                }
+                m
+            }
+            None if text.trim().is_empty() => {
+                status.canonical_reason().unwrap_or("error").to_string()
+            }
+            None => text,
+        };
+        Err(ClientError::Api {
+            status: status.as_u16(),
+            message,
+            body,
+        })
+    }
+
+    async fn text(&self, req: RequestBuilder, url: &str) -> Result<String, ClientError> {
+        let res = self.send(req, url).await?;
+        res.text().await.map_err(|e| ClientError::Decode {
+            url: url.to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    async fn json<T: DeserializeOwned>(
+        &self,
+        req: RequestBuilder,
+        url: &str,
+    ) -> Result<T, ClientError> {
+        let text = self.text(req, url).await?;
+        serde_json::from_str(&text).map_err(|e| ClientError::Decode {
+            url: url.to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    async fn empty(&self, method: Method, path: &str) -> Result<(), ClientError> {
+        let (req, url) = self.request(method, path)?;
+        self.send(req, &url).await.map(drop)
+    }
+
+    /// Registers (or replaces) a workflow definition.
+    pub async fn register_workflow_def(&self, def: &WorkflowDef) -> Result<(), ClientError> {
+        self.register_workflow_json(&baton_model::conductor::export(def))
+            .await
+    }
+
+    /// Registers (or replaces) a workflow definition given as Conductor JSON.
+    pub async fn register_workflow_json(&self, def: &Value) -> Result<(), ClientError> {
+        let (req, url) = self.request(Method::POST, "api/metadata/workflow")?;
+        self.send(req.json(def), &url).await.map(drop)
+    }
+
+    /// Registers (or replaces) task definitions.
+    pub async fn register_task_defs(&self, defs: &[TaskDef]) -> Result<(), ClientError> {
+        let body: Vec<Value> = defs
+            .iter()
+            .map(baton_model::conductor::task_def_to_json)
+            .collect();
+        let (req, url) = self.request(Method::POST, "api/metadata/taskdefs")?;
+        self.send(req.json(&body), &url).await.map(drop)
+    }
+
+    /// Starts a registered workflow; answers its id.
+    pub async fn start(
+        &self,
+        name: &str,
+        version: Option<u32>,
+        input: Value,
+        correlation_id: Option<&str>,
+    ) -> Result<String, ClientError> {
+        let body = serde_json::json!({"name": name, "version": version, "input": input, "correlationId": correlation_id});
+        let (req, url) = self.request(Method::POST, "api/workflow")?;
+        Ok(self.text(req.json(&body), &url).await?.trim().to_string())
+    }
+
+    /// A workflow as Conductor Workflow JSON.
+    pub async fn workflow(&self, id: &str, include_tasks: bool) -> Result<Value, ClientError> {
+        let (req, url) = self.request(Method::GET, &format!("api/workflow/{}", encode(id)))?;
+        self.json(req.query(&[("includeTasks", include_tasks)]), &url)
+            .await
+    }
+
+    /// Workflows matching `filter`, newest first.
+    pub async fn list(&self, filter: &ListFilter) -> Result<Vec<WorkflowSummary>, ClientError> {
+        let (req, url) = self.request(Method::GET, "api/workflow/search")?;
+        let size = if filter.size == 0 { 100 } else { filter.size };
+        let req = req.query(&[
+            ("query", filter.query()),
+            ("start", filter.start.to_string()),
+            ("size", size.to_string()),
+        ]);
+        let page: SearchResult = self.json(req, &url).await?;
+        Ok(page.results)
+    }
+
+    /// A workflow's history (the audit trail), oldest first.
+    pub async fn history(&self, id: &str) -> Result<Vec<HistoryItem>, ClientError> {
+        let (req, url) = self.request(
+            Method::GET,
+            &format!("api/v1/workflows/{}/history", encode(id)),
+        )?;
+        self.json(req, &url).await
+    }
+
+    /// Pauses a workflow.
+    pub async fn pause(&self, id: &str) -> Result<(), ClientError> {
+        self.empty(Method::PUT, &format!("api/workflow/{}/pause", encode(id)))
+            .await
+    }
+
+    /// Resumes a paused workflow.
+    pub async fn resume(&self, id: &str) -> Result<(), ClientError> {
+        self.empty(Method::PUT, &format!("api/workflow/{}/resume", encode(id)))
+            .await
+    }
+
+    /// Terminates a workflow.
+    pub async fn terminate(&self, id: &str, reason: &str) -> Result<(), ClientError> {
+        let (req, url) = self.request(Method::DELETE, &format!("api/workflow/{}", encode(id)))?;
+        self.send(req.query(&[("reason", reason)]), &url)
+            .await
+            .map(drop)
+    }
+
+    /// Runs an ended workflow again from the start.
+    pub async fn restart(&self, id: &str) -> Result<(), ClientError> {
+        self.empty(
+            Method::POST,
+            &format!("api/workflow/{}/restart", encode(id)),
+        )
+        .await
+    }
+
+    /// Retries the failed tasks of a failed workflow.
+    pub async fn retry(&self, id: &str) -> Result<(), ClientError> {
+        self.empty(Method::POST, &format!("api/workflow/{}/retry", encode(id)))
+            .await
+    }
+
+    /// Runs an ended workflow again from the start (`from_task_id` = `None`, with
+    /// `workflow_input` as its new input when given) or from one task attempt.
+    pub async fn rerun(
+        &self,
+        id: &str,
+        from_task_id: Option<&str>,
+        workflow_input: Option<Value>,
+        task_input: Option<Value>,
+    ) -> Result<String, ClientError> {
+        let body = serde_json::json!({
+            "reRunFromWorkflowId": id,
+            "reRunFromTaskId": from_task_id,
+            "workflowInput": workflow_input,
+            "taskInput": task_input,
+        });
+        let (req, url) =
+            self.request(Method::POST, &format!("api/workflow/{}/rerun", encode(id)))?;
+        Ok(self.text(req.json(&body), &url).await?.trim().to_string())
+    }
+
+    /// Skips a task of a running workflow.
+    pub async fn skip_task(&self, id: &str, ref_name: &str) -> Result<(), ClientError> {
+        self.empty(
+            Method::PUT,
+            &format!("api/workflow/{}/skiptask/{}", encode(id), encode(ref_name)),
+        )
+        .await
+    }
+
+    /// Deletes a workflow with its history.
+    pub async fn remove(&self, id: &str) -> Result<(), ClientError> {
+        self.empty(
+            Method::DELETE,
+            &format!("api/workflow/{}/remove", encode(id)),
+        )
+        .await
+    }
+}
+
+/// Percent-encodes one path segment.
+fn encode(segment: &str) -> String {
+    form_urlencoded::byte_serialize(segment.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_become_queries() {
+        let f = ListFilter {
+            name: Some("order".into()),
+            statuses: vec![WorkflowStatus::Running, WorkflowStatus::Failed],
+            correlation_id: None,
+            ..Default::default()
+        };
+        assert_eq!(
+            f.query(),
+            "workflowType = \"order\" AND status IN (RUNNING,FAILED)"
+        );
+        assert_eq!(ListFilter::default().query(), "");
+    }
+
+    #[test]
+    fn urls_are_checked_and_segments_encoded() {
+        assert!(Client::new("ftp://x").is_err());
+        assert!(Client::new("not a url").is_err());
+        assert_eq!(encode("a b/c"), "a%20b%2Fc");
+        let c = Client::new("http://127.0.0.1:1/base").ok();
+        let u = c.and_then(|c| c.url("api/x").ok()).map(|u| u.to_string());
+        assert_eq!(u.as_deref(), Some("http://127.0.0.1:1/base/api/x"));
+    }
+}

@@ -1,0 +1,27 @@
+//! Baton's HTTP API.
+//!
+//! - Conductor's REST API (`/api/metadata`, `/api/workflow`, `/api/tasks`) with its paths,
+//!   parameters, JSON shapes and status codes, so Conductor SDK workers and clients run
+//!   against Baton unchanged;
+//! - Baton's additions: `GET /api/v1/events` (SSE stream of every transition),
+//!   `GET /api/v1/workflows/{id}/history`, `GET /api/v1/openapi.json` (generated from the
+//!   handlers), `GET /health` and `GET /ready`;
+//! - [`client`]: a small client of this API for the CLI's `--server` mode.
+//!
+//! The caller owns the [`baton_runtime::Engine`] (and any local runners); [`serve`] only
+//! translates HTTP into engine calls. Every answer is sent after the engine committed
+//! what it reports. Errors are JSON (`{"status", "code", "message", "validationErrors"}`),
+//! and no request can make the server panic.
+
+pub mod app;
+pub mod client;
+pub mod conductor;
+pub mod error;
+pub mod extract;
+pub mod native;
+pub mod openapi;
+pub mod sse;
+
+pub use app::{AppState, ServerConfig, router, router_with_shutdown, serve, serve_with};
+pub use client::{Client, ClientError, ListFilter};
+pub use error::{ApiError, ErrorBody, ServerError, ValidationError};
