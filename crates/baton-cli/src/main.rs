@@ -32,6 +32,22 @@ enum Command {
     Run(cmd::run::RunArgs),
     /// Continue a run (after Ctrl-C, a crash or a pause) until it ends.
     Resume(cmd::resume::ResumeArgs),
+    /// Serve the HTTP API (Conductor-compatible + native) over the local database.
+    Server(cmd::server::ServerArgs),
+    /// Start a registered workflow (on a server, or recorded in the local database).
+    Start(cmd::ops::StartArgs),
+    /// List workflows, newest first.
+    List(cmd::ops::ListArgs),
+    /// Pause a workflow: results are recorded, nothing new is scheduled.
+    Pause(cmd::ops::OperatorArgs),
+    /// End a workflow now.
+    Terminate(cmd::ops::OperatorArgs),
+    /// Run an ended workflow again from the start, with the same id and input.
+    Restart(cmd::ops::OperatorArgs),
+    /// Retry the failed task of a failed workflow.
+    Retry(cmd::ops::OperatorArgs),
+    /// Run an ended workflow again, from the start or from a task (`--from-task`).
+    Rerun(cmd::ops::OperatorArgs),
     /// Show where a workflow stands: status, tasks, output.
     Status(cmd::status::StatusArgs),
     /// Print a workflow's full history: who did what, when.
@@ -47,6 +63,8 @@ enum Command {
 enum DefCommand {
     /// Print a definition (any format) as Conductor JSON.
     Export(cmd::def_export::ExportArgs),
+    /// Register definitions (any format) on a server or in the local database.
+    Register(cmd::ops::RegisterArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,12 +81,29 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => block_on(cmd::run::run(&args)),
         Command::Resume(args) => block_on(cmd::resume::run(&args)),
-        Command::Status(args) => cmd::status::run(&args),
-        Command::Logs(args) => cmd::logs::run(&args),
+        Command::Server(args) => block_on(cmd::server::run(&args)),
+        Command::Start(args) => block_on(cmd::ops::start(&args)),
+        Command::List(args) => block_on(cmd::ops::list(&args)),
+        Command::Pause(args) => block_on(cmd::ops::operate(cmd::ops::Verb::Pause, &args)),
+        Command::Terminate(args) => block_on(cmd::ops::operate(cmd::ops::Verb::Terminate, &args)),
+        Command::Restart(args) => block_on(cmd::ops::operate(cmd::ops::Verb::Restart, &args)),
+        Command::Retry(args) => block_on(cmd::ops::operate(cmd::ops::Verb::Retry, &args)),
+        Command::Rerun(args) => block_on(cmd::ops::operate(cmd::ops::Verb::Rerun, &args)),
+        Command::Status(args) => match args.server.clone() {
+            Some(url) => block_on(cmd::status::run_remote(&args, &url)),
+            None => cmd::status::run(&args),
+        },
+        Command::Logs(args) => match args.server.clone() {
+            Some(url) => block_on(cmd::logs::run_remote(&args, &url)),
+            None => cmd::logs::run(&args),
+        },
         Command::Validate(args) => cmd::validate::run(&args),
         Command::Def {
             command: DefCommand::Export(args),
         } => cmd::def_export::run(&args),
+        Command::Def {
+            command: DefCommand::Register(args),
+        } => block_on(cmd::ops::register(&args)),
     };
     match result {
         Ok(code) => code.into(),

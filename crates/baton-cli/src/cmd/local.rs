@@ -40,7 +40,7 @@ pub fn open_reader(db: &Path) -> anyhow::Result<Box<dyn baton_store::Reader>> {
 /// Built-in runners, then a runners file, then the definition's own `runners:` block
 /// (later ones win for the same queue).
 pub fn runners(
-    def: &WorkflowDef,
+    def: Option<&WorkflowDef>,
     file: Option<&Path>,
     def_dir: &Path,
 ) -> anyhow::Result<Arc<Runners>> {
@@ -54,7 +54,7 @@ pub fn runners(
         r.load_config(&cfg, &base)
             .with_context(|| format!("runners file `{}`", path.display()))?;
     }
-    if let Some(inline) = def.extra.get("runners") {
+    if let Some(inline) = def.and_then(|d| d.extra.get("runners")) {
         let cfg = RunnerConfig::from_json(&serde_json::json!({ "runners": inline }))
             .context("the definition's `runners:` block")?;
         r.load_config(&cfg, def_dir)

@@ -17,6 +17,38 @@ pub struct LogsArgs {
     /// One JSON object per line.
     #[arg(long)]
     pub json: bool,
+    /// Ask a server instead of reading the local database.
+    #[arg(long, env = "BATON_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+}
+
+/// `baton logs --server URL ID`: the same history, from a server.
+pub async fn run_remote(args: &LogsArgs, url: &str) -> anyhow::Result<Code> {
+    let client = baton_server::client::Client::new(url)?;
+    let items = match client.history(&args.id).await {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(Code::Usage);
+        }
+    };
+    for item in items {
+        if args.json {
+            crate::outln!(
+                "{}",
+                serde_json::json!({ "seq": item.seq, "at": time(item.at), "event": item.event })
+            );
+            continue;
+        }
+        match serde_json::from_value::<Event>(item.event.clone()) {
+            Ok(e) => {
+                let (who, what) = describe(&e);
+                crate::outln!("{}  #{:<4} {:<14} {what}", time(item.at), item.seq, who);
+            }
+            Err(_) => crate::outln!("{}  #{:<4} {}", time(item.at), item.seq, item.event),
+        }
+    }
+    Ok(Code::Ok)
 }
 
 /// Prints the history, oldest first.

@@ -4,8 +4,10 @@ pub mod def_export;
 pub mod follow;
 pub mod local;
 pub mod logs;
+pub mod ops;
 pub mod resume;
 pub mod run;
+pub mod server;
 pub mod status;
 pub mod validate;
 

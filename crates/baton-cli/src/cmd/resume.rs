@@ -22,10 +22,27 @@ pub struct ResumeArgs {
     /// Print only the workflow output.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Resume a paused workflow on a server instead (it keeps running there).
+    #[arg(long, env = "BATON_SERVER", value_name = "URL")]
+    pub server: Option<String>,
 }
 
-/// Continues a workflow in this process until it ends (unpausing it if paused).
+/// Continues a workflow in this process until it ends (unpausing it if paused); with
+/// `--server`, asks the server to resume it.
 pub async fn run(args: &ResumeArgs) -> anyhow::Result<Code> {
+    if let Some(url) = &args.server {
+        let client = baton_server::client::Client::new(url)?;
+        return match client.resume(&args.id).await {
+            Ok(()) => {
+                crate::outln!("Resume: {}", args.id);
+                Ok(Code::Ok)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                Ok(Code::Failed)
+            }
+        };
+    }
     let engine = match local::open_engine(&args.db) {
         Ok(e) => e,
         Err(e) => {
@@ -48,7 +65,7 @@ pub async fn run(args: &ResumeArgs) -> anyhow::Result<Code> {
                 args.id
             )
         })?;
-    let runners = match local::runners(&def, args.runners.as_deref(), &PathBuf::from(".")) {
+    let runners = match local::runners(Some(&def), args.runners.as_deref(), &PathBuf::from(".")) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -68,7 +68,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Code> {
         return Ok(Code::Usage);
     }
     let def_dir = local::dir_of(&args.file);
-    let runners = match local::runners(&def, args.runners.as_deref(), &def_dir) {
+    let runners = match local::runners(Some(&def), args.runners.as_deref(), &def_dir) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e:#}");

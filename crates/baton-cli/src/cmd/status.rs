@@ -16,6 +16,64 @@ pub struct StatusArgs {
     /// Print the stored state as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Ask a server instead of reading the local database.
+    #[arg(long, env = "BATON_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+}
+
+/// `baton status --server URL ID`: the server's Conductor Workflow JSON, summarized.
+pub async fn run_remote(args: &StatusArgs, url: &str) -> anyhow::Result<Code> {
+    let client = baton_server::client::Client::new(url)?;
+    let w = match client.workflow(&args.id, true).await {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(Code::Usage);
+        }
+    };
+    if args.json {
+        crate::outln!("{}", serde_json::to_string_pretty(&w)?);
+        return Ok(Code::Ok);
+    }
+    let s = |k: &str| w.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+    crate::outln!(
+        "{}  {} v{}  {}",
+        s("workflowId"),
+        s("workflowName"),
+        w["workflowVersion"],
+        s("status")
+    );
+    if !s("reasonForIncompletion").is_empty() {
+        crate::outln!("  reason   {}", s("reasonForIncompletion"));
+    }
+    crate::outln!();
+    crate::outln!(
+        "  {:<30} {:<16} {:<26} {:>7}",
+        "TASK",
+        "TYPE",
+        "STATUS",
+        "ATTEMPT"
+    );
+    for t in w
+        .get("tasks")
+        .and_then(|t| t.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let f = |k: &str| t.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+        let attempt = t.get("retryCount").and_then(|v| v.as_u64()).unwrap_or(0) + 1;
+        crate::outln!(
+            "  {:<30} {:<16} {:<26} {:>7}",
+            f("referenceTaskName"),
+            f("taskType"),
+            f("status"),
+            attempt
+        );
+    }
+    if let Some(out) = w.get("output") {
+        crate::outln!("\n  output {out}");
+    }
+    Ok(Code::Ok)
 }
 
 /// Prints the workflow's status and its tasks.

@@ -1,0 +1,200 @@
+//! `baton server` and the CLI verbs over it (`--server URL`) and over a local database.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn baton() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_baton"));
+    c.stdin(Stdio::null());
+    c
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn ok(out: &Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// Starts `baton server` on a free port; returns the process and its URL.
+fn server(db: &Path) -> (Child, String) {
+    let mut child = baton()
+        .args(["server", "--bind", "127.0.0.1:0", "--db"])
+        .arg(db)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn server");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let first = lines.next().expect("a line").expect("readable");
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {first:?}"))
+        .to_string();
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+#[test]
+fn register_start_status_logs_list_over_a_server_then_sigterm() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut child, url) = server(&dir.path().join("s.db"));
+    let out = baton()
+        .args([
+            "def",
+            "register",
+            "examples/hello.workflow.json",
+            "--server",
+            &url,
+        ])
+        .current_dir(repo())
+        .output()
+        .expect("register");
+    assert!(ok(&out).contains("registered hello v1"));
+    let id = ok(&baton()
+        .args(["start", "hello", "-i", "name=Grace", "--server", &url])
+        .output()
+        .expect("start"))
+    .trim()
+    .to_string();
+    assert!(!id.is_empty());
+
+    // The server runs the built-in task types itself.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        let s = ok(&baton()
+            .args(["status", &id, "--server", &url])
+            .output()
+            .expect("status"));
+        if s.contains("COMPLETED") && s.contains("done") || Instant::now() > deadline {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.contains("Hello, Grace!"), "{status}");
+    let logs = ok(&baton()
+        .args(["logs", &id, "--json", "--server", &url])
+        .output()
+        .expect("logs"));
+    assert!(logs.lines().count() >= 5, "{logs}");
+    let list = ok(&baton()
+        .args(["list", "--server", &url, "--status", "COMPLETED"])
+        .output()
+        .expect("list"));
+    assert!(list.contains(&id), "{list}");
+
+    let refused = baton()
+        .args(["pause", &id, "--server", &url])
+        .output()
+        .expect("pause");
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "a completed workflow cannot be paused"
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("409"));
+    let unknown = baton()
+        .args(["status", "nope", "--server", &url])
+        .output()
+        .expect("status");
+    assert_eq!(unknown.status.code(), Some(2));
+
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(term.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let code = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s.code();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(code, Some(0), "graceful shutdown exits 0");
+}
+
+#[test]
+fn operator_verbs_on_a_local_database() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("l.db");
+    let def = dir.path().join("wait.json");
+    std::fs::write(
+        &def,
+        r#"{"name": "waits", "tasks": [{"name": "w", "taskReferenceName": "w", "type": "WAIT"}]}"#,
+    )
+    .expect("write");
+    ok(&baton()
+        .args(["def", "register"])
+        .arg(&def)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .expect("register"));
+    let id = ok(&baton()
+        .args(["start", "waits", "--db"])
+        .arg(&db)
+        .output()
+        .expect("start"))
+    .trim()
+    .to_string();
+    ok(&baton()
+        .args(["pause", &id, "--db"])
+        .arg(&db)
+        .output()
+        .expect("pause"));
+    let s = ok(&baton()
+        .args(["status", &id, "--db"])
+        .arg(&db)
+        .output()
+        .expect("status"));
+    assert!(s.contains("PAUSED"), "{s}");
+    let out = baton()
+        .args(["terminate", &id, "--reason", "enough", "--db"])
+        .arg(&db)
+        .output()
+        .expect("terminate");
+    ok(&out);
+    let s = ok(&baton()
+        .args(["status", &id, "--db"])
+        .arg(&db)
+        .output()
+        .expect("status"));
+    assert!(s.contains("TERMINATED") && s.contains("enough"), "{s}");
+    let logs = ok(&baton()
+        .args(["logs", &id, "--db"])
+        .arg(&db)
+        .output()
+        .expect("logs"));
+    assert!(
+        logs.contains("paused the workflow") && logs.contains("terminated the workflow"),
+        "who did what: {logs}"
+    );
+    let again = baton()
+        .args(["terminate", &id, "--db"])
+        .arg(&db)
+        .output()
+        .expect("terminate");
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "an ended workflow cannot be terminated"
+    );
+}
