@@ -152,6 +152,8 @@ pub trait Reader: Send {
     fn task_defs(&self) -> Result<Vec<TaskDef>, StoreError>;
     /// A task definition by name.
     fn task_def(&self, name: &str) -> Result<Option<TaskDef>, StoreError>;
+    /// Whether `queue` holds a task visible at `now` (a cheap check before claiming).
+    fn has_ready_task(&self, queue: &str, now: Timestamp) -> Result<bool, StoreError>;
     /// Number of queued tasks per queue (visible or not).
     fn queue_sizes(&self) -> Result<Vec<(String, u64)>, StoreError>;
     /// A task's execution log, oldest first: (time, line).

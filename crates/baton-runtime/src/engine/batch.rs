@@ -313,10 +313,12 @@ impl Worker {
                 b.replies.push(Reply::Removed(reply, r));
             }
             Command::WithTx(job) => {
-                // The job answers its caller itself; a failure abandons the batch.
+                // The job answers its caller itself; a failure abandons the batch. It may
+                // change or delete definitions, so registered ones are resolved again.
                 if let Err(e) = job(tx) {
                     self.fail(b, e.into());
                 }
+                self.cache.invalidate_registry();
             }
             Command::Shutdown(reply) => {
                 let _ = reply.send(());

@@ -177,6 +177,7 @@ pub struct EngineHandle {
     signals: Arc<QueueSignals>,
     events: broadcast::Sender<EngineEvent>,
     readers: Arc<dyn OpenReader>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Engine {
@@ -198,7 +199,7 @@ impl Engine {
         let readers = store.readers();
         let mut worker = batch::Worker::new(
             Box::new(store),
-            clock,
+            clock.clone(),
             config,
             signals.clone(),
             events.clone(),
@@ -213,6 +214,7 @@ impl Engine {
                 signals,
                 events,
                 readers,
+                clock,
             },
             thread: Some(thread),
         })
@@ -318,10 +320,29 @@ impl EngineHandle {
     ) -> Result<Vec<Claimed>, EngineError> {
         let deadline = tokio::time::Instant::now() + wait;
         let notify = self.signals.get(queue);
+        let mut signalled = true;
         loop {
             let notified = notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
+            // Without a wake-up, only a delayed task can have become visible: look with a
+            // cheap read first, so idle pollers never occupy the writer.
+            if !signalled {
+                let ready = self
+                    .readers
+                    .open()
+                    .and_then(|r| r.has_ready_task(queue, self.clock.now()))
+                    .unwrap_or(true);
+                if !ready {
+                    let now = tokio::time::Instant::now();
+                    if now >= deadline {
+                        return Ok(Vec::new());
+                    }
+                    let nap = (deadline - now).min(Duration::from_secs(1));
+                    signalled = tokio::time::timeout(nap, notified).await.is_ok();
+                    continue;
+                }
+            }
             let (q, w) = (queue.to_string(), worker.to_string());
             let got = self
                 .ask(|r| Command::Poll {
@@ -341,7 +362,7 @@ impl EngineHandle {
             // Delayed tasks (retry backoff, start delay) are not signalled when they
             // become visible, so look again at least once a second.
             let nap = (deadline - now).min(Duration::from_secs(1));
-            let _ = tokio::time::timeout(nap, notified).await;
+            signalled = tokio::time::timeout(nap, notified).await.is_ok();
         }
     }
 

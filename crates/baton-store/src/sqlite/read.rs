@@ -175,6 +175,9 @@ impl Reader for PooledReader {
     fn queue_sizes(&self) -> Result<Vec<(String, u64)>, StoreError> {
         self.get()?.queue_sizes()
     }
+    fn has_ready_task(&self, queue: &str, now: Timestamp) -> Result<bool, StoreError> {
+        self.get()?.has_ready_task(queue, now)
+    }
     fn task_logs(&self, task_id: &str) -> Result<Vec<(Timestamp, String)>, StoreError> {
         self.get()?.task_logs(task_id)
     }
@@ -316,6 +319,20 @@ impl Reader for SqliteReader {
 
     fn task_def(&self, name: &str) -> Result<Option<TaskDef>, StoreError> {
         task_def(&self.conn, name)
+    }
+
+    fn has_ready_task(&self, queue: &str, now: Timestamp) -> Result<bool, StoreError> {
+        let found: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT 1 FROM queue WHERE queue = ?1 AND visible_at <= ?2 LIMIT 1")
+            .map_err(db)?
+            .query_row(
+                rusqlite::params![queue, i64::try_from(now).unwrap_or(i64::MAX)],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        Ok(found.is_some())
     }
 
     fn queue_sizes(&self) -> Result<Vec<(String, u64)>, StoreError> {
