@@ -64,7 +64,12 @@ fn sigkill_at_random_points_loses_nothing_and_applies_nothing_twice() {
             break;
         }
         let mut child = baton_run(&db).spawn().expect("spawn baton run");
-        let wait = Duration::from_millis(100 + rng.next(500));
+        // The first kill comes early, so every run of this test crashes at least once.
+        let wait = if kills == 0 {
+            Duration::from_millis(40 + rng.next(160))
+        } else {
+            Duration::from_millis(100 + rng.next(500))
+        };
         let started = Instant::now();
         let mut finished = false;
         while started.elapsed() < wait {
@@ -82,6 +87,10 @@ fn sigkill_at_random_points_loses_nothing_and_applies_nothing_twice() {
         kills += 1;
     }
     eprintln!("killed the run {kills} times");
+    assert!(
+        kills >= 1,
+        "the run finished before the first kill; nothing was tested"
+    );
 
     // Run again on the same database until it finishes; it resumes the unfinished run.
     if !parent_completed(&db) {

@@ -72,9 +72,17 @@ pub trait Tx {
     ) -> Result<bool, StoreError>;
     /// A workflow's row and snapshot.
     fn load_workflow(&mut self, id: &str) -> Result<Option<StoredWorkflow>, StoreError>;
-    /// Replaces a workflow's snapshot (and the status columns derived from it).
-    fn save_state(&mut self, id: &str, state: &WorkflowState) -> Result<(), StoreError>;
-    /// Appends events to a workflow's history, numbered from `first_seq`.
+    /// Replaces a workflow's checkpoint — the state after its first `covers` history
+    /// events — and the status column. Between checkpoints, readers replay the history
+    /// after it (the history is the record of truth; the checkpoint saves replay work).
+    fn save_state(
+        &mut self,
+        id: &str,
+        state: &WorkflowState,
+        covers: u64,
+    ) -> Result<(), StoreError>;
+    /// Appends events to a workflow's history, numbered from `first_seq` (and moves the
+    /// row's `updated_at` to the last event's time).
     fn append_history(
         &mut self,
         id: &str,

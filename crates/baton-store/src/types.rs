@@ -68,6 +68,9 @@ pub struct StoredWorkflow {
     pub state: WorkflowState,
     /// Number of history events (the next event's sequence number).
     pub history_len: u64,
+    /// How many of those events the stored checkpoint covers (the rest were replayed
+    /// to build `state`).
+    pub snapshot_seq: u64,
 }
 
 /// One history event.

@@ -107,7 +107,7 @@ fn contract(store: &mut dyn Store) {
         .expect("append");
     state.status = WorkflowStatus::Completed;
     state.updated_at = 12;
-    tx.save_state("w1", &state).expect("save");
+    tx.save_state("w1", &state, 1).expect("save");
     tx.commit().expect("commit");
 
     let reader = store.reader().expect("reader");
@@ -258,6 +258,92 @@ fn contract(store: &mut dyn Store) {
     assert!(reader.history("w1").expect("history").is_empty());
     assert!(reader.queue_sizes().expect("sizes").is_empty());
     assert_eq!(reader.next_timer_due().expect("next"), None);
+}
+
+/// The stored state is a checkpoint; reads replay the history written after it.
+fn checkpoint_and_tail(store: &mut dyn Store) {
+    let mut d = def("one", 1);
+    let mut task = baton_model::Task {
+        name: "t".into(),
+        ref_name: "t".into(),
+        kind: baton_model::TaskKind::Simple,
+        input: Default::default(),
+        depends_on: None,
+        when: None,
+        optional: false,
+        start_delay_ms: 0,
+        async_complete: false,
+        task_def: Some(TaskDef::no_retries("t")),
+        role: None,
+        description: None,
+        declared_outputs: vec![],
+        extra: Default::default(),
+    };
+    task.input.insert("x".into(), json!("${workflow.input.x}"));
+    d.tasks = vec![task];
+    let events = [
+        (
+            100,
+            Event::WorkflowStarted {
+                input: json!({"x": 1}),
+                correlation_id: None,
+                parent: None,
+            },
+        ),
+        (
+            110,
+            Event::TaskStarted {
+                task_id: "c1-t0".into(),
+                worker_id: Some("w".into()),
+            },
+        ),
+        (
+            120,
+            Event::TaskUpdated {
+                task_id: "c1-t0".into(),
+                status: baton_core::TaskResultStatus::Completed,
+                output: json!({"y": 2}),
+                reason: None,
+                callback_after_ms: None,
+                worker_id: None,
+            },
+        ),
+    ];
+    let mut state = WorkflowState::new("c1", "one", 1);
+    let mut states = Vec::new();
+    for (at, e) in &events {
+        state = baton_core::decide(&d, state, e, *at).state;
+        states.push(state.clone());
+    }
+    let mut tx = store.begin().expect("begin");
+    let hash = tx.put_definition(&d).expect("def");
+    tx.create_workflow(&meta("c1", &hash, None), &states[0])
+        .expect("create");
+    let refs: Vec<(u64, &Event)> = events.iter().map(|(t, e)| (*t, e)).collect();
+    tx.append_history("c1", 0, &refs).expect("append");
+    tx.save_state("c1", &states[0], 1)
+        .expect("checkpoint after the first event");
+    tx.commit().expect("commit");
+    let read = store
+        .reader()
+        .expect("reader")
+        .workflow("c1")
+        .expect("read")
+        .expect("exists");
+    assert_eq!(read.snapshot_seq, 1);
+    assert_eq!(read.history_len, 3);
+    assert_eq!(
+        read.state, states[2],
+        "the two events after the checkpoint are replayed"
+    );
+    assert_eq!(read.state.status, WorkflowStatus::Completed);
+}
+
+#[test]
+fn sqlite_store_replays_the_history_after_its_checkpoint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = SqliteStore::open(dir.path().join("baton.db"), Durability::Full).expect("open");
+    checkpoint_and_tail(&mut store);
 }
 
 #[test]

@@ -16,6 +16,8 @@ use tokio::sync::{broadcast, oneshot};
 
 /// Longest the thread sleeps without looking at timers.
 const IDLE_WAKE_MS: u64 = 1000;
+/// Events between two checkpoints of a workflow's state (reads replay at most this many).
+const CHECKPOINT_EVERY: u64 = 16;
 /// Most due timers fired per batch.
 const TIMERS_PER_BATCH: usize = 1024;
 
@@ -138,6 +140,11 @@ pub(super) struct Batch {
     ended: Vec<String>,
     /// A store error: the whole batch is abandoned.
     failed: Option<EngineError>,
+    /// Workflows whose status changed in this batch (their checkpoint is written, so the
+    /// status column that lists and searches read stays current).
+    status_changed: HashSet<String>,
+    /// Checkpoints written: (workflow, events covered), applied to the cache on commit.
+    checkpointed: Vec<(String, u64)>,
 }
 
 impl Batch {
@@ -483,6 +490,9 @@ impl Worker {
                 reason: reason.clone(),
             });
         }
+        if state.status != before {
+            b.status_changed.insert(id.to_string());
+        }
         if state.status != before && before != WorkflowStatus::Pending {
             b.out.push(EngineEvent::WorkflowStatus {
                 workflow_id: id.to_string(),
@@ -587,12 +597,21 @@ impl Worker {
         }
         for (id, (first_seq, events)) in &b.dirty {
             let refs: Vec<(Timestamp, &Event)> = events.iter().map(|(t, e)| (*t, e)).collect();
-            let r = tx.append_history(id, *first_seq, &refs).and_then(|()| {
-                match self.cache.state(id) {
-                    Some(state) => tx.save_state(id, state),
-                    None => Ok(()),
+            let mut r = tx.append_history(id, *first_seq, &refs);
+            // The history is the record of truth; the checkpoint only saves replay work.
+            // Write it when the status changes (lists read the status column), when the
+            // workflow ends, and every CHECKPOINT_EVERY events.
+            if let Some(c) = self.cache.get(id) {
+                let due = c.history_len.saturating_sub(c.snapshot_seq) >= CHECKPOINT_EVERY;
+                if r.is_ok()
+                    && (due || b.status_changed.contains(id) || c.state.status.is_terminal())
+                {
+                    r = tx.save_state(id, &c.state, c.history_len);
+                    if r.is_ok() {
+                        b.checkpointed.push((id.clone(), c.history_len));
+                    }
                 }
-            });
+            }
             if let Err(e) = r {
                 self.fail(b, e.into());
                 return;
@@ -604,6 +623,9 @@ impl Worker {
     fn deliver(&mut self, b: Batch) {
         for r in b.replies {
             r.send(None);
+        }
+        for (id, covers) in &b.checkpointed {
+            self.cache.set_snapshot_seq(id, *covers);
         }
         for q in &b.wake {
             self.signals.wake(q);

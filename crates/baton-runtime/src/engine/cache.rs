@@ -14,6 +14,8 @@ pub(crate) struct Cached {
     pub state: WorkflowState,
     pub def: Arc<WorkflowDef>,
     pub history_len: u64,
+    /// How many history events the stored checkpoint covers.
+    pub snapshot_seq: u64,
 }
 
 pub(crate) struct Cache {
@@ -53,6 +55,7 @@ impl Cache {
                     state,
                     def,
                     history_len: stored.history_len,
+                    snapshot_seq: stored.snapshot_seq,
                 },
             );
         }
@@ -88,8 +91,14 @@ impl Cache {
         self.workflows.contains_key(id)
     }
 
-    pub(crate) fn state(&self, id: &str) -> Option<&WorkflowState> {
-        self.workflows.get(id).map(|c| &c.state)
+    pub(crate) fn get(&self, id: &str) -> Option<&Cached> {
+        self.workflows.get(id)
+    }
+
+    pub(crate) fn set_snapshot_seq(&mut self, id: &str, covers: u64) {
+        if let Some(c) = self.workflows.get_mut(id) {
+            c.snapshot_seq = covers;
+        }
     }
 
     pub(crate) fn history_len(&self, id: &str) -> u64 {

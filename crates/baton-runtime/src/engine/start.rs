@@ -80,6 +80,7 @@ impl Worker {
                 state,
                 def: def.clone(),
                 history_len: 0,
+                snapshot_seq: 0,
             },
         );
         b.out.push(EngineEvent::WorkflowStarted {

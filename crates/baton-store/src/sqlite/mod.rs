@@ -18,6 +18,7 @@ pub use read::SqliteReader;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_task_logs.sql"),
+    include_str!("../../migrations/sqlite/0003_snapshot_seq.sql"),
 ];
 
 /// How hard commits hit the disk.

@@ -65,7 +65,58 @@ pub(crate) fn workflow(conn: &Connection, id: &str) -> Result<Option<StoredWorkf
         .query_row([id], load_workflow_row)
         .optional()
         .map_err(db)?;
-    raw.map(parse_stored).transpose()
+    let Some(mut stored) = raw.map(parse_stored).transpose()? else {
+        return Ok(None);
+    };
+    if stored.snapshot_seq < stored.history_len {
+        // The checkpoint is older than the history: replay the events after it.
+        let def = definition(conn, &stored.meta.def_hash)?
+            .ok_or_else(|| corrupt(&format!("definition of workflow {id}"), "missing"))?;
+        let tail = history_from(conn, id, stored.snapshot_seq)?;
+        let mut state = stored.state;
+        for e in &tail {
+            state = baton_core::decide(&def, state, &e.event, e.at).state;
+        }
+        stored.state = state;
+    }
+    Ok(Some(stored))
+}
+
+/// History events from `from_seq` on, in order.
+pub(crate) fn history_from(
+    conn: &Connection,
+    id: &str,
+    from_seq: u64,
+) -> Result<Vec<HistoryEntry>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT seq, at, event FROM history WHERE workflow_id = ?1 AND seq >= ?2 ORDER BY seq",
+        )
+        .map_err(db)?;
+    let rows = stmt
+        .query_map(
+            rusqlite::params![id, i64::try_from(from_seq).unwrap_or(i64::MAX)],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            },
+        )
+        .map_err(db)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, at, body) = row.map_err(db)?;
+        let event: Event =
+            serde_json::from_str(&body).map_err(|e| corrupt(&format!("event {seq} of {id}"), e))?;
+        out.push(HistoryEntry {
+            seq: u64::try_from(seq).unwrap_or(0),
+            at: u64::try_from(at).unwrap_or(0),
+            event,
+        });
+    }
+    Ok(out)
 }
 
 pub(crate) fn next_timer_due(conn: &Connection) -> Result<Option<Timestamp>, StoreError> {
@@ -192,33 +243,7 @@ impl Reader for SqliteReader {
     }
 
     fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT seq, at, event FROM history WHERE workflow_id = ?1 ORDER BY seq",
-            )
-            .map_err(db)?;
-        let rows = stmt
-            .query_map([id], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })
-            .map_err(db)?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (seq, at, body) = row.map_err(db)?;
-            let event: Event = serde_json::from_str(&body)
-                .map_err(|e| corrupt(&format!("event {seq} of {id}"), e))?;
-            out.push(HistoryEntry {
-                seq: u64::try_from(seq).unwrap_or(0),
-                at: u64::try_from(at).unwrap_or(0),
-                event,
-            });
-        }
-        Ok(out)
+        history_from(&self.conn, id, 0)
     }
 
     fn list_workflows(&self, f: &WorkflowFilter) -> Result<Vec<WorkflowMeta>, StoreError> {

@@ -22,9 +22,10 @@ fn json<T: serde::Serialize>(what: &str, v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| corrupt(what, e))
 }
 
-pub(crate) fn load_workflow_row(
-    row: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(WorkflowMetaRaw, String, i64)> {
+/// A workflow row: its columns, checkpoint JSON, history length and checkpoint coverage.
+pub(crate) type WorkflowRow = (WorkflowMetaRaw, String, i64, i64);
+
+pub(crate) fn load_workflow_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<WorkflowRow> {
     Ok((
         WorkflowMetaRaw {
             id: row.get(0)?,
@@ -40,11 +41,12 @@ pub(crate) fn load_workflow_row(
         },
         row.get(11)?,
         row.get(10)?,
+        row.get(12)?,
     ))
 }
 
 pub(crate) const WORKFLOW_COLUMNS: &str = "id, name, version, def_hash, status, correlation_id, parent_id, \
-     idempotency_key, created_at, updated_at, history_len, state";
+     idempotency_key, created_at, updated_at, history_len, state, snapshot_seq";
 
 /// A workflow row before its status is parsed.
 pub(crate) struct WorkflowMetaRaw {
@@ -77,10 +79,8 @@ impl WorkflowMetaRaw {
     }
 }
 
-pub(crate) fn parse_stored(
-    raw: (WorkflowMetaRaw, String, i64),
-) -> Result<StoredWorkflow, StoreError> {
-    let (meta, state, len) = raw;
+pub(crate) fn parse_stored(raw: WorkflowRow) -> Result<StoredWorkflow, StoreError> {
+    let (meta, state, len, covers) = raw;
     let meta = meta.parse()?;
     let state: WorkflowState = serde_json::from_str(&state)
         .map_err(|e| corrupt(&format!("state of workflow {}", meta.id), e))?;
@@ -88,6 +88,7 @@ pub(crate) fn parse_stored(
         meta,
         state,
         history_len: to_u64(len),
+        snapshot_seq: to_u64(covers),
     })
 }
 
@@ -220,19 +221,19 @@ impl Tx for SqliteTx<'_> {
         super::read::workflow(&self.tx, id)
     }
 
-    fn save_state(&mut self, id: &str, state: &WorkflowState) -> Result<(), StoreError> {
+    fn save_state(
+        &mut self,
+        id: &str,
+        state: &WorkflowState,
+        covers: u64,
+    ) -> Result<(), StoreError> {
         let body = json("workflow state", state)?;
         self.tx
             .prepare_cached(
-                "UPDATE workflows SET status = ?2, updated_at = ?3, state = ?4 WHERE id = ?1",
+                "UPDATE workflows SET status = ?2, updated_at = ?3, state = ?4, snapshot_seq = ?5 WHERE id = ?1",
             )
             .map_err(db)?
-            .execute(params![
-                id,
-                state.status.as_str(),
-                to_i64(state.updated_at),
-                body
-            ])
+            .execute(params![id, state.status.as_str(), to_i64(state.updated_at), body, to_i64(covers)])
             .map_err(db)?;
         Ok(())
     }
@@ -255,10 +256,11 @@ impl Tx for SqliteTx<'_> {
                 .map_err(db)?;
         }
         drop(stmt);
+        let last_at = events.last().map_or(0, |(at, _)| *at);
         self.tx
-            .prepare_cached("UPDATE workflows SET history_len = ?2 WHERE id = ?1")
+            .prepare_cached("UPDATE workflows SET history_len = ?2, updated_at = MAX(updated_at, ?3) WHERE id = ?1")
             .map_err(db)?
-            .execute(params![id, to_i64(first_seq + events.len() as u64)])
+            .execute(params![id, to_i64(first_seq + events.len() as u64), to_i64(last_at)])
             .map_err(db)?;
         Ok(())
     }
