@@ -146,8 +146,9 @@ async fn serve_queue(
                 },
             };
             let (engine, runner, token) = (engine.clone(), runner.clone(), cancel.child_token());
+            let worker = config.worker_id.clone();
             running.spawn(async move {
-                run_one(&engine, runner.as_ref(), c, token).await;
+                run_one(&engine, runner.as_ref(), c, &worker, token).await;
                 drop(permit);
             });
         }
@@ -175,33 +176,46 @@ impl Runner for Unrouted {
 
 async fn run_one(
     engine: &EngineHandle,
-    runner: &dyn baton_runners::Runner,
-    c: Claimed,
+    runner: &dyn Runner,
+    first: Claimed,
+    worker: &str,
     cancel: CancellationToken,
 ) {
-    let req = TaskRequest {
-        workflow_id: c.workflow_id.clone(),
-        task_id: c.task.task_id.clone(),
-        ref_name: c.task.ref_name.clone(),
-        task_type: c.task.task_type.clone(),
-        queue: c.task.queue.clone(),
-        attempt: c.task.attempt,
-        input: c.task.input.clone(),
-    };
-    let outcome = runner.run(req, cancel.clone()).await;
-    if cancel.is_cancelled() {
-        // Shutting down: leave the task leased; it runs again after a restart.
-        return;
-    }
-    let event = outcome_event(c.task.task_id.clone(), outcome);
-    // A failed report leaves the task leased; it is handed out again later (at-least-once).
-    for attempt in 0..5u64 {
-        match engine.send(&c.workflow_id, event.clone()).await {
-            Ok(_) => return,
-            Err(EngineError::Stopped) => return,
-            Err(e) => {
-                tracing::warn!(task_id = %c.task.task_id, error = %e, "could not record a task result; retrying");
-                tokio::time::sleep(Duration::from_millis(100 * (attempt + 1))).await;
+    let mut next = Some(first);
+    // Each result is reported together with a claim of the queue's next task, which this
+    // loop runs at once with the same permit (Conductor's update-v2).
+    while let Some(c) = next.take() {
+        let req = TaskRequest {
+            workflow_id: c.workflow_id.clone(),
+            task_id: c.task.task_id.clone(),
+            ref_name: c.task.ref_name.clone(),
+            task_type: c.task.task_type.clone(),
+            queue: c.task.queue.clone(),
+            attempt: c.task.attempt,
+            input: c.task.input.clone(),
+        };
+        let outcome = runner.run(req, cancel.clone()).await;
+        if cancel.is_cancelled() {
+            // Shutting down: leave the task leased; it runs again after a restart.
+            return;
+        }
+        let event = outcome_event(c.task.task_id.clone(), outcome);
+        // A failed report leaves the task leased; it is handed out again later
+        // (at-least-once), and the duplicate result is ignored.
+        for attempt in 0..5u64 {
+            match engine
+                .send_and_poll(&c.workflow_id, event.clone(), &c.task.queue, worker)
+                .await
+            {
+                Ok((_, claimed)) => {
+                    next = claimed.into_iter().next();
+                    break;
+                }
+                Err(EngineError::Stopped) => return,
+                Err(e) => {
+                    tracing::warn!(task_id = %c.task.task_id, error = %e, "could not record a task result; retrying");
+                    tokio::time::sleep(Duration::from_millis(100 * (attempt + 1))).await;
+                }
             }
         }
     }

@@ -50,6 +50,10 @@ enum Reply {
         oneshot::Sender<Result<Vec<Claimed>, EngineError>>,
         Result<Vec<Claimed>, EngineError>,
     ),
+    EventAndPoll(
+        oneshot::Sender<Result<(Outcome, Vec<Claimed>), EngineError>>,
+        Result<(Outcome, Vec<Claimed>), EngineError>,
+    ),
     Unit(
         oneshot::Sender<Result<(), EngineError>>,
         Result<(), EngineError>,
@@ -69,6 +73,8 @@ impl Reply {
             (Reply::Event(s, _), Some(e)) => drop(s.send(Err(e.clone()))),
             (Reply::Poll(s, r), None) => drop(s.send(r)),
             (Reply::Poll(s, _), Some(e)) => drop(s.send(Err(e.clone()))),
+            (Reply::EventAndPoll(s, r), None) => drop(s.send(r)),
+            (Reply::EventAndPoll(s, _), Some(e)) => drop(s.send(Err(e.clone()))),
             (Reply::Unit(s, r), None) => drop(s.send(r)),
             (Reply::Unit(s, _), Some(e)) => drop(s.send(Err(e.clone()))),
             (Reply::Removed(s, r), None) => drop(s.send(r)),
@@ -295,6 +301,21 @@ impl Worker {
                 let r = self.apply(tx, &id, event, now, b);
                 self.run_follow_ups(tx, now, b);
                 b.replies.push(Reply::Event(reply, r));
+            }
+            Command::EventAndPoll {
+                workflow_id,
+                event,
+                queue,
+                worker,
+                reply,
+            } => {
+                let r = self.apply(tx, &workflow_id, event, now, b);
+                self.run_follow_ups(tx, now, b);
+                let r = r.and_then(|outcome| {
+                    self.poll(tx, &queue, 1, &worker, now, b)
+                        .map(|next| (outcome, next))
+                });
+                b.replies.push(Reply::EventAndPoll(reply, r));
             }
             Command::Poll {
                 queue,
@@ -682,6 +703,7 @@ fn refuse(cmd: Command, e: &EngineError) {
     match cmd {
         Command::Start(_, r) => drop(r.send(Err(e.clone()))),
         Command::Event(_, _, r) => drop(r.send(Err(e.clone()))),
+        Command::EventAndPoll { reply, .. } => drop(reply.send(Err(e.clone()))),
         Command::Poll { reply, .. } => drop(reply.send(Err(e.clone()))),
         Command::RegisterWorkflowDef(_, r) | Command::RegisterTaskDef(_, r) => {
             drop(r.send(Err(e.clone())))

@@ -151,6 +151,13 @@ pub(crate) enum Command {
         oneshot::Sender<Result<String, EngineError>>,
     ),
     Event(String, Event, oneshot::Sender<Result<Outcome, EngineError>>),
+    EventAndPoll {
+        workflow_id: String,
+        event: Event,
+        queue: String,
+        worker: String,
+        reply: oneshot::Sender<Result<(Outcome, Vec<Claimed>), EngineError>>,
+    },
     Poll {
         queue: String,
         count: usize,
@@ -259,6 +266,31 @@ impl EngineHandle {
     pub async fn send(&self, workflow_id: &str, event: Event) -> Result<Outcome, EngineError> {
         let id = workflow_id.to_string();
         self.ask(|r| Command::Event(id, event, r)).await
+    }
+
+    /// Delivers a worker's result and, in the same transaction, leases the next visible
+    /// task of `queue` to the same worker (Conductor's `update-v2`): one commit instead of
+    /// two per step.
+    pub async fn send_and_poll(
+        &self,
+        workflow_id: &str,
+        event: Event,
+        queue: &str,
+        worker: &str,
+    ) -> Result<(Outcome, Vec<Claimed>), EngineError> {
+        let (workflow_id, queue, worker) = (
+            workflow_id.to_string(),
+            queue.to_string(),
+            worker.to_string(),
+        );
+        self.ask(|reply| Command::EventAndPoll {
+            workflow_id,
+            event,
+            queue,
+            worker,
+            reply,
+        })
+        .await
     }
 
     /// Registers a workflow definition version.
