@@ -281,18 +281,7 @@ impl Reader for SqliteReader {
         let mut stmt = self.conn.prepare(&sql).map_err(db)?;
         let rows = stmt
             .query_map(params_from_iter(args.iter()), |row| {
-                Ok(super::write::WorkflowMetaRaw {
-                    id: row.get(0)?,
-                    name: row.get(1)?,
-                    version: row.get(2)?,
-                    def_hash: row.get(3)?,
-                    status: row.get(4)?,
-                    correlation_id: row.get(5)?,
-                    parent_id: row.get(6)?,
-                    idempotency_key: row.get(7)?,
-                    created_at: row.get(8)?,
-                    updated_at: row.get(9)?,
-                })
+                super::write::meta_columns(row)
             })
             .map_err(db)?;
         let mut out = Vec::new();

@@ -26,23 +26,23 @@ fn json<T: serde::Serialize>(what: &str, v: &T) -> Result<String, StoreError> {
 pub(crate) type WorkflowRow = (WorkflowMetaRaw, String, i64, i64);
 
 pub(crate) fn load_workflow_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<WorkflowRow> {
-    Ok((
-        WorkflowMetaRaw {
-            id: row.get(0)?,
-            name: row.get(1)?,
-            version: row.get(2)?,
-            def_hash: row.get(3)?,
-            status: row.get(4)?,
-            correlation_id: row.get(5)?,
-            parent_id: row.get(6)?,
-            idempotency_key: row.get(7)?,
-            created_at: row.get(8)?,
-            updated_at: row.get(9)?,
-        },
-        row.get(11)?,
-        row.get(10)?,
-        row.get(12)?,
-    ))
+    Ok((meta_columns(row)?, row.get(11)?, row.get(10)?, row.get(12)?))
+}
+
+/// The first ten columns of `WORKFLOW_COLUMNS` (the indexed ones), in that order.
+pub(crate) fn meta_columns(row: &rusqlite::Row<'_>) -> rusqlite::Result<WorkflowMetaRaw> {
+    Ok(WorkflowMetaRaw {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        version: row.get(2)?,
+        def_hash: row.get(3)?,
+        status: row.get(4)?,
+        correlation_id: row.get(5)?,
+        parent_id: row.get(6)?,
+        idempotency_key: row.get(7)?,
+        created_at: row.get(8)?,
+        updated_at: row.get(9)?,
+    })
 }
 
 pub(crate) const WORKFLOW_COLUMNS: &str = "id, name, version, def_hash, status, correlation_id, parent_id, \
