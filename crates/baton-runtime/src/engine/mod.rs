@@ -137,7 +137,7 @@ impl Default for EngineConfig {
         EngineConfig {
             max_batch: 1024,
             default_lease_ms: 600_000,
-            cache_capacity: 20_000,
+            cache_capacity: 5_000,
         }
     }
 }
@@ -202,7 +202,7 @@ impl Engine {
         }
         let (tx, rx) = mpsc::channel();
         let signals = Arc::new(QueueSignals::default());
-        let (events, _) = broadcast::channel(65_536);
+        let (events, _) = broadcast::channel(16_384);
         let readers = store.readers();
         let mut worker = batch::Worker::new(
             Box::new(store),
