@@ -421,3 +421,27 @@ fn a_second_writer_on_the_same_file_is_refused() {
         "the lock goes with the store"
     );
 }
+
+/// The WAL must not grow without bound while the writer never pauses (SQLite restarts
+/// the log only after a checkpoint that caught up with the writer).
+#[test]
+fn the_wal_stays_bounded_under_a_steady_write_load() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("baton.db");
+    let mut store = SqliteStore::open(&path, Durability::Normal).expect("open");
+    let big = "x".repeat(4000);
+    for i in 0..3000 {
+        let mut tx = store.begin().expect("begin");
+        let mut d = def(&format!("wf{i}"), 1);
+        d.description = Some(big.clone());
+        tx.register_workflow_def(&d).expect("register");
+        tx.commit().expect("commit");
+    }
+    let wal = std::fs::metadata(dir.path().join("baton.db-wal"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    assert!(
+        wal < 16 * 1024 * 1024,
+        "12 MB written, but the WAL is {wal} bytes"
+    );
+}

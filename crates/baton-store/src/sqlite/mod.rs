@@ -36,55 +36,8 @@ pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
     readers: read::ReaderPool,
-    /// Checkpoints the WAL into the database file off the writer's thread (held for its
-    /// drop, which stops the thread after a last checkpoint).
-    _checkpointer: Checkpointer,
     /// Held for the store's lifetime: one writer process per database file.
     _lock: std::fs::File,
-}
-
-/// A background thread that copies WAL pages into the database file, so the writer
-/// never pauses for it (`wal_autocheckpoint` is off on the writer).
-struct Checkpointer {
-    stop: std::sync::mpsc::Sender<()>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Checkpointer {
-    fn start(path: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open(path).map_err(db)?;
-        conn.execute_batch("PRAGMA busy_timeout=5000;")
-            .map_err(db)?;
-        let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("baton-checkpoint".into())
-            .spawn(move || {
-                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-                    stopped.recv_timeout(std::time::Duration::from_millis(250))
-                {
-                    // PASSIVE never blocks the writer; what it cannot copy now waits for
-                    // the next round. Errors (a busy database) are retried the same way.
-                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-                }
-                let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
-            })
-            .map_err(|e| {
-                StoreError::Database(format!("cannot start the checkpoint thread: {e}"))
-            })?;
-        Ok(Checkpointer {
-            stop,
-            thread: Some(thread),
-        })
-    }
-}
-
-impl Drop for Checkpointer {
-    fn drop(&mut self) {
-        let _ = self.stop.send(());
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
 }
 
 impl SqliteStore {
@@ -99,17 +52,14 @@ impl SqliteStore {
         };
         conn.execute_batch(&format!(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA foreign_keys=ON; \
-             PRAGMA busy_timeout=30000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000; \
-             PRAGMA wal_autocheckpoint=0;"
+             PRAGMA busy_timeout=30000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;"
         ))
         .map_err(db)?;
         migrate(&conn)?;
-        let checkpointer = Checkpointer::start(&path)?;
         Ok(SqliteStore {
             conn,
             path,
             readers: Default::default(),
-            _checkpointer: checkpointer,
             _lock: lock,
         })
     }
