@@ -202,19 +202,11 @@ impl<'d> Decider<'d> {
     }
 
     fn on_task_started(&mut self, task_id: &str, worker_id: Option<String>) -> Outcome {
-        let Some(idx) = self.st.task_index(task_id) else {
-            return Outcome::Rejected(format!(
-                "no task `{task_id}` in workflow {}",
-                self.st.workflow_id
-            ));
+        let idx = match self.live_task(task_id) {
+            Ok(idx) => idx,
+            Err(outcome) => return outcome,
         };
         let t = &self.st.tasks[idx];
-        if t.status.is_terminal() {
-            return Outcome::Ignored(format!("task {task_id} is already {}", t.status.as_str()));
-        }
-        if self.st.status.is_terminal() {
-            return Outcome::Ignored(format!("the workflow is {}", self.st.status.as_str()));
-        }
         let first_start = t.status == TaskStatus::Scheduled;
         let td = self.task_def_of(idx);
         self.st.tasks[idx].worker_id = worker_id;
@@ -249,19 +241,11 @@ impl<'d> Decider<'d> {
         callback_after_ms: Option<u64>,
         worker_id: Option<String>,
     ) -> Outcome {
-        let Some(idx) = self.st.task_index(task_id) else {
-            return Outcome::Rejected(format!(
-                "no task `{task_id}` in workflow {}",
-                self.st.workflow_id
-            ));
+        let idx = match self.live_task(task_id) {
+            Ok(idx) => idx,
+            Err(outcome) => return outcome,
         };
         let t = &self.st.tasks[idx];
-        if t.status.is_terminal() {
-            return Outcome::Ignored(format!("task {task_id} is already {}", t.status.as_str()));
-        }
-        if self.st.status.is_terminal() {
-            return Outcome::Ignored(format!("the workflow is {}", self.st.status.as_str()));
-        }
         let updatable = self.def_task_kind(idx).is_none_or(|k| {
             k.is_worker_task()
                 || matches!(
@@ -705,6 +689,32 @@ impl<'d> Decider<'d> {
     }
 
     // ---- helpers shared by the other modules ----
+
+    /// The position of an attempt a worker's report can still change, or why the report
+    /// does not apply: an unknown task is refused, a late one (the attempt or the
+    /// workflow has ended) is ignored.
+    fn live_task(&self, task_id: &str) -> Result<usize, Outcome> {
+        let Some(idx) = self.st.task_index(task_id) else {
+            return Err(Outcome::Rejected(format!(
+                "no task `{task_id}` in workflow {}",
+                self.st.workflow_id
+            )));
+        };
+        let t = &self.st.tasks[idx];
+        if t.status.is_terminal() {
+            return Err(Outcome::Ignored(format!(
+                "task {task_id} is already {}",
+                t.status.as_str()
+            )));
+        }
+        if self.st.status.is_terminal() {
+            return Err(Outcome::Ignored(format!(
+                "the workflow is {}",
+                self.st.status.as_str()
+            )));
+        }
+        Ok(idx)
+    }
 
     /// The definition task with this ref (not the ones forked at run time).
     pub(crate) fn find_def(&self, def_ref: &str) -> Option<&'d baton_model::Task> {
