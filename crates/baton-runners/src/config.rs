@@ -422,36 +422,10 @@ fn kind_of(v: &Value) -> &'static str {
 /// # Errors
 /// A message saying what to write instead.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let hint = "write a duration like 500ms, 30s, 5m or 1h";
-    let s = text.trim();
-    if s.is_empty() {
-        return Err(format!("empty duration; {hint}"));
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return Err(format!("`{text}` is not a duration; {hint}"));
-        }
-        let n: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("`{text}` is too large; {hint}"))?;
-        rest = &rest[digits..];
-        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
-        let unit = &rest[..unit_len];
-        rest = &rest[unit_len..];
-        let part = match unit {
-            "ms" => Duration::from_millis(n),
-            "s" => Duration::from_secs(n),
-            "m" => Duration::from_secs(n.saturating_mul(60)),
-            "h" => Duration::from_secs(n.saturating_mul(3600)),
-            "" => return Err(format!("`{text}` has no unit; {hint}")),
-            other => return Err(format!("unknown unit `{other}` in `{text}`; {hint}")),
-        };
-        total = total.saturating_add(part);
-    }
-    Ok(total)
+    // One duration syntax across Baton: definitions and runner files read the same forms.
+    baton_model::duration::parse_duration(text)
+        .map(Duration::from_millis)
+        .map_err(|e| e.to_string())
 }
 
 /// Formats a duration the way runner files write it (`500ms`, `30s`, `5m`, `1h`).
@@ -481,8 +455,14 @@ mod tests {
         assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
         assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
-        assert!(parse_duration("30").is_err_and(|e| e.contains("no unit")));
-        assert!(parse_duration("3d").is_err_and(|e| e.contains("unknown unit `d`")));
+        assert!(parse_duration("30").is_err());
+        assert_eq!(
+            parse_duration("2d"),
+            Ok(Duration::from_secs(2 * 86_400)),
+            "the definitions' syntax"
+        );
+        assert_eq!(parse_duration("PT5M"), Ok(Duration::from_secs(300)));
+        assert!(parse_duration("30 seconds").is_err());
         assert!(parse_duration("").is_err());
         assert!(parse_duration("fast").is_err());
         assert!(parse_duration("99999999999999999999999s").is_err());
