@@ -55,7 +55,8 @@ const FORBIDDEN: &[&str] = &[
 pub struct JqRunner {
     /// How long one program may run.
     pub deadline: Duration,
-    running: Arc<AtomicUsize>,
+    /// Programs past their deadline whose threads are still running.
+    runaway: Arc<AtomicUsize>,
 }
 
 impl Default for JqRunner {
@@ -69,7 +70,7 @@ impl JqRunner {
     pub fn new(deadline: Duration) -> Self {
         JqRunner {
             deadline,
-            running: Arc::new(AtomicUsize::new(0)),
+            runaway: Arc::new(AtomicUsize::new(0)),
         }
     }
 }
@@ -262,7 +263,7 @@ impl Runner for JqRunner {
                     );
                 }
             };
-            let runaway = this.running.load(Ordering::SeqCst);
+            let runaway = this.runaway.load(Ordering::SeqCst);
             if runaway >= MAX_RUNAWAY_THREADS {
                 return TaskOutcome::failed(format!(
                     "jq runner overloaded: {runaway} earlier programs ran past their deadline and are still running"
@@ -271,7 +272,7 @@ impl Runner for JqRunner {
             let state = Arc::new(std::sync::Mutex::new(ProgramState::default()));
             let guard = RunningGuard {
                 state: Arc::clone(&state),
-                runaway: Arc::clone(&this.running),
+                runaway: Arc::clone(&this.runaway),
             };
             let (tx, rx) = tokio::sync::oneshot::channel();
             let input = req.input;
@@ -291,7 +292,7 @@ impl Runner for JqRunner {
             };
             match result {
                 Err(_) => {
-                    mark_overdue(&state, &this.running);
+                    mark_overdue(&state, &this.runaway);
                     TaskOutcome::failed(format!(
                         "jq program did not finish within {}",
                         format_duration(this.deadline)
