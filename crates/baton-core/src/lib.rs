@@ -37,15 +37,27 @@ pub use state::{
 
 use baton_model::WorkflowDef;
 
+/// Catches a checkpoint up with the history events recorded after it: the state the
+/// workflow has now. Stores keep checkpoints and history and never run the decider; the
+/// engine's cache and the readers it hands out call this.
+pub fn catch_up<'a>(
+    definition: &WorkflowDef,
+    checkpoint: WorkflowState,
+    tail: impl IntoIterator<Item = (&'a Event, Timestamp)>,
+) -> WorkflowState {
+    let mut state = checkpoint;
+    for (event, at) in tail {
+        state = decide(definition, state, event, at).state;
+    }
+    state
+}
+
 /// Replays a history from a fresh state: the state it yields must equal the stored one.
 pub fn replay<'a>(
     definition: &WorkflowDef,
     workflow_id: &str,
     events: impl IntoIterator<Item = (&'a Event, Timestamp)>,
 ) -> WorkflowState {
-    let mut state = WorkflowState::new(workflow_id, definition.name.clone(), definition.version);
-    for (event, at) in events {
-        state = decide(definition, state, event, at).state;
-    }
-    state
+    let state = WorkflowState::new(workflow_id, definition.name.clone(), definition.version);
+    catch_up(definition, state, events)
 }

@@ -10,10 +10,14 @@
 //! - [`dispatch`] runs local runners (exec, http, inline JS, jq, Rust closures) on the
 //!   queues they serve, through the same poll/update path remote workers use.
 
+mod caught_up;
 mod clock;
 pub mod dispatch;
 mod engine;
 mod signals;
 
+pub use caught_up::CaughtUpReader;
 pub use clock::{Clock, SystemClock};
-pub use engine::{Engine, EngineConfig, EngineError, EngineEvent, EngineHandle, StartWorkflow};
+pub use engine::{
+    Engine, EngineConfig, EngineError, EngineEvent, EngineHandle, NumberedEvent, StartWorkflow,
+};

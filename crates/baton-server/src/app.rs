@@ -11,7 +11,6 @@ use baton_model::Role;
 use baton_runtime::EngineHandle;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -53,8 +52,6 @@ pub struct AppState {
     pub engine: EngineHandle,
     /// Settings.
     pub config: Arc<ServerConfig>,
-    /// Id counter of SSE events (monotonic over all connections).
-    pub event_seq: Arc<AtomicU64>,
     /// Cancelled when the server shuts down (ends SSE streams).
     pub shutdown: CancellationToken,
     /// The generated OpenAPI document, as JSON text.
@@ -96,7 +93,6 @@ pub fn router_with_shutdown(
     let state = AppState {
         engine,
         config: Arc::new(config),
-        event_seq: Arc::new(AtomicU64::new(0)),
         shutdown,
         openapi,
     };

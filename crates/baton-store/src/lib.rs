@@ -134,6 +134,16 @@ pub trait Tx {
     /// When the earliest timer is due.
     fn next_timer_due(&mut self) -> Result<Option<Timestamp>, StoreError>;
 
+    /// Appends one batch of engine events (each a JSON value) to the durable event log
+    /// and returns the id given to the first; the others follow it one by one. Ids only
+    /// grow and are never reused, so a stream can resume after the last id it saw.
+    /// Returns 0 and writes nothing for an empty batch.
+    fn append_events(
+        &mut self,
+        at: Timestamp,
+        events: &[serde_json::Value],
+    ) -> Result<u64, StoreError>;
+
     /// Makes everything durable.
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
@@ -168,4 +178,8 @@ pub trait Reader: Send {
     fn task_logs(&self, task_id: &str) -> Result<Vec<(Timestamp, String)>, StoreError>;
     /// When the earliest timer is due.
     fn next_timer_due(&self) -> Result<Option<Timestamp>, StoreError>;
+    /// Engine events with an id above `after`, oldest first, at most `limit` of them.
+    fn events_after(&self, after: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError>;
+    /// The id of the newest engine event (0 when none was stored).
+    fn last_event_id(&self) -> Result<u64, StoreError>;
 }

@@ -59,18 +59,37 @@ pub struct WorkflowMeta {
     pub updated_at: Timestamp,
 }
 
-/// A workflow as stored: row, snapshot and history length.
+/// A workflow as stored: row, checkpoint, and the history events after the checkpoint.
+///
+/// The store never runs the decider: `state` is the checkpoint as written, covering the
+/// first `snapshot_seq` events, and `tail` holds the events after it. Callers that need
+/// the current state catch the checkpoint up with `baton_core::catch_up` (the engine's
+/// cache and the readers it hands out do).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredWorkflow {
     /// Indexed columns.
     pub meta: WorkflowMeta,
-    /// The decider's state.
+    /// The decider's state as of the checkpoint (or caught up, when `tail` is empty).
     pub state: WorkflowState,
     /// Number of history events (the next event's sequence number).
     pub history_len: u64,
-    /// How many of those events the stored checkpoint covers (the rest were replayed
-    /// to build `state`).
+    /// How many of those events the stored checkpoint covers.
     pub snapshot_seq: u64,
+    /// The history events after the checkpoint, in order (`history_len - snapshot_seq`
+    /// of them; empty once caught up).
+    pub tail: Vec<HistoryEntry>,
+}
+
+/// One engine event as kept by the store: a durable, monotonic id (1, 2, 3, ... across
+/// restarts) and the event's JSON, for streams that resume after a disconnect.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    /// Position in the store's event log, from 1; never reused.
+    pub id: u64,
+    /// When the batch that produced it committed (engine clock).
+    pub at: Timestamp,
+    /// The event, as the engine serialised it.
+    pub body: serde_json::Value,
 }
 
 /// One history event.

@@ -31,10 +31,10 @@ pub fn open_reader(db: &Path) -> anyhow::Result<Box<dyn baton_store::Reader>> {
             db.display()
         );
     }
-    Ok(Box::new(
+    Ok(Box::new(baton_runtime::CaughtUpReader::new(Box::new(
         baton_store::sqlite::SqliteReader::open(db)
             .with_context(|| format!("cannot read `{}`", db.display()))?,
-    ))
+    ))))
 }
 
 /// Built-in runners, then a runners file, then the definition's own `runners:` block

@@ -1,7 +1,7 @@
 //! The engine thread: collect commands, decide them in one transaction, commit, reply.
 
 use super::cache::Cache;
-use super::{Command, EngineConfig, EngineError, EngineEvent};
+use super::{Command, EngineConfig, EngineError, EngineEvent, NumberedEvent};
 use crate::clock::Clock;
 use crate::signals::QueueSignals;
 use baton_core::{
@@ -27,6 +27,7 @@ pub(crate) struct Worker {
     config: EngineConfig,
     signals: Arc<QueueSignals>,
     events: broadcast::Sender<EngineEvent>,
+    numbered: broadcast::Sender<Arc<Vec<NumberedEvent>>>,
     pub(super) cache: Cache,
     /// Earliest known due time of a timer (waking early is harmless).
     next_timer: Option<Timestamp>,
@@ -151,6 +152,8 @@ pub(super) struct Batch {
     status_changed: HashSet<String>,
     /// Checkpoints written: (workflow, events covered), applied to the cache on commit.
     checkpointed: Vec<(String, u64)>,
+    /// Durable id of the batch's first logged event (0: none logged).
+    first_event_id: u64,
 }
 
 impl Batch {
@@ -167,6 +170,7 @@ impl Worker {
         config: EngineConfig,
         signals: Arc<QueueSignals>,
         events: broadcast::Sender<EngineEvent>,
+        numbered: broadcast::Sender<Arc<Vec<NumberedEvent>>>,
     ) -> Self {
         let cache = Cache::new(config.cache_capacity);
         // Timers from a previous run: look at them right away.
@@ -176,6 +180,7 @@ impl Worker {
             config,
             signals,
             events,
+            numbered,
             cache,
             next_timer: Some(0),
             delayed: BTreeMap::new(),
@@ -264,6 +269,7 @@ impl Worker {
                     self.fire_timers(&mut *tx, now, &mut b);
                 }
                 self.flush(&mut *tx, &mut b);
+                self.log_events(&mut *tx, now, &mut b);
                 match b.failed.take() {
                     Some(e) => Err(e),
                     None => tx.commit().map_err(EngineError::from),
@@ -640,6 +646,33 @@ impl Worker {
         }
     }
 
+    /// Writes the batch's engine events to the store's event log, in its transaction, so
+    /// a stream that reconnects can be handed exactly what it missed.
+    fn log_events(&mut self, tx: &mut dyn Tx, now: Timestamp, b: &mut Batch) {
+        if b.failed.is_some() {
+            return;
+        }
+        let mut bodies = Vec::new();
+        for e in b.out.iter().filter(|e| e.is_durable()) {
+            match serde_json::to_value(e) {
+                Ok(v) => bodies.push(v),
+                Err(err) => {
+                    self.fail(
+                        b,
+                        EngineError::Store(format!("cannot encode an event: {err}")),
+                    );
+                    return;
+                }
+            }
+        }
+        match tx.append_events(now, &bodies) {
+            Ok(first) => b.first_event_id = first,
+            Err(e) => {
+                self.fail(b, e.into());
+            }
+        }
+    }
+
     /// After commit: answer callers, wake pollers, publish events, write `log_to` files.
     fn deliver(&mut self, b: Batch) {
         for r in b.replies {
@@ -654,6 +687,23 @@ impl Worker {
         for (id, (_, events)) in &b.dirty {
             if let Some(path) = self.cache.log_to(id) {
                 append_log(&path, id, events);
+            }
+        }
+        if self.numbered.receiver_count() > 0 {
+            let mut next = b.first_event_id;
+            let numbered: Vec<NumberedEvent> = b
+                .out
+                .iter()
+                .map(|e| {
+                    let id = e.is_durable().then(|| {
+                        next += 1;
+                        next - 1
+                    });
+                    (id, e.clone())
+                })
+                .collect();
+            if !numbered.is_empty() {
+                let _ = self.numbered.send(Arc::new(numbered));
             }
         }
         for e in b.out {

@@ -47,7 +47,8 @@ impl Cache {
                 return Ok(None);
             };
             let def = self.definition(tx, &stored.meta.def_hash)?;
-            let mut state = stored.state;
+            let tail = stored.tail.iter().map(|e| (&e.event, e.at));
+            let mut state = baton_core::catch_up(&def, stored.state, tail);
             state.workflow_id = id.to_string();
             self.workflows.insert(
                 id.to_string(),

@@ -71,7 +71,12 @@ pub struct StartWorkflow {
 }
 
 /// Something that happened, for live displays (`baton run`, SSE). Sent after commit.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Every event but [`EngineEvent::QueueSeen`] (which concerns only this process) is also
+/// written to the store's event log in the batch's transaction, under a durable id; see
+/// [`EngineHandle::subscribe_durable`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EngineEvent {
     /// A workflow started.
     WorkflowStarted {
@@ -120,6 +125,28 @@ pub enum EngineEvent {
         message: String,
     },
 }
+
+impl EngineEvent {
+    /// Whether the event goes to the durable event log (all but `QueueSeen`).
+    pub fn is_durable(&self) -> bool {
+        !matches!(self, EngineEvent::QueueSeen { .. })
+    }
+
+    /// The workflow it concerns, if any.
+    pub fn workflow_id(&self) -> Option<&str> {
+        match self {
+            EngineEvent::WorkflowStarted { workflow_id, .. }
+            | EngineEvent::Task { workflow_id, .. }
+            | EngineEvent::WorkflowStatus { workflow_id, .. }
+            | EngineEvent::Alert { workflow_id, .. } => Some(workflow_id),
+            EngineEvent::QueueSeen { .. } => None,
+        }
+    }
+}
+
+/// An engine event with its durable id in the store's event log (`None` for events
+/// that are not logged).
+pub type NumberedEvent = (Option<u64>, EngineEvent);
 
 /// Engine settings.
 #[derive(Debug, Clone)]
@@ -183,6 +210,7 @@ pub struct EngineHandle {
     tx: mpsc::Sender<Command>,
     signals: Arc<QueueSignals>,
     events: broadcast::Sender<EngineEvent>,
+    numbered: broadcast::Sender<Arc<Vec<NumberedEvent>>>,
     readers: Arc<dyn OpenReader>,
     clock: Arc<dyn Clock>,
 }
@@ -203,13 +231,16 @@ impl Engine {
         let (tx, rx) = mpsc::channel();
         let signals = Arc::new(QueueSignals::default());
         let (events, _) = broadcast::channel(16_384);
-        let readers = store.readers();
+        let (numbered, _) = broadcast::channel(1024);
+        let readers: Arc<dyn OpenReader> =
+            Arc::new(crate::caught_up::CaughtUpReaders(store.readers()));
         let mut worker = batch::Worker::new(
             Box::new(store),
             clock.clone(),
             config,
             signals.clone(),
             events.clone(),
+            numbered.clone(),
         );
         let thread = std::thread::Builder::new()
             .name("baton-engine".into())
@@ -220,6 +251,7 @@ impl Engine {
                 tx,
                 signals,
                 events,
+                numbered,
                 readers,
                 clock,
             },
@@ -401,6 +433,14 @@ impl EngineHandle {
     /// Subscribes to live engine events.
     pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
         self.events.subscribe()
+    }
+
+    /// Subscribes to committed events with their durable ids, one message per committed
+    /// batch. A subscriber that falls behind gets `Lagged` and should catch up from the
+    /// store (`Reader::events_after`) — nothing is lost, as every numbered event is in
+    /// the store's event log before it is sent here.
+    pub fn subscribe_durable(&self) -> broadcast::Receiver<Arc<Vec<NumberedEvent>>> {
+        self.numbered.subscribe()
     }
 
     /// A read-only view of committed data.

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_task_logs.sql"),
     include_str!("../../migrations/sqlite/0003_snapshot_seq.sql"),
+    include_str!("../../migrations/sqlite/0004_events.sql"),
 ];
 
 /// How hard commits hit the disk.

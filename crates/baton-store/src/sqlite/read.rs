@@ -2,7 +2,9 @@
 
 use super::write::{WORKFLOW_COLUMNS, load_workflow_row, parse_stored};
 use super::{corrupt, db, open_read_only};
-use crate::{HistoryEntry, Reader, StoreError, StoredWorkflow, WorkflowFilter, WorkflowMeta};
+use crate::{
+    HistoryEntry, Reader, StoreError, StoredEvent, StoredWorkflow, WorkflowFilter, WorkflowMeta,
+};
 use baton_core::{Event, Timestamp};
 use baton_model::{TaskDef, WorkflowDef};
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
@@ -69,15 +71,8 @@ pub(crate) fn workflow(conn: &Connection, id: &str) -> Result<Option<StoredWorkf
         return Ok(None);
     };
     if stored.snapshot_seq < stored.history_len {
-        // The checkpoint is older than the history: replay the events after it.
-        let def = definition(conn, &stored.meta.def_hash)?
-            .ok_or_else(|| corrupt(&format!("definition of workflow {id}"), "missing"))?;
-        let tail = history_from(conn, id, stored.snapshot_seq)?;
-        let mut state = stored.state;
-        for e in &tail {
-            state = baton_core::decide(&def, state, &e.event, e.at).state;
-        }
-        stored.state = state;
+        // The checkpoint is older than the history: hand out the events after it too.
+        stored.tail = history_from(conn, id, stored.snapshot_seq)?;
     }
     Ok(Some(stored))
 }
@@ -117,6 +112,67 @@ pub(crate) fn history_from(
         });
     }
     Ok(out)
+}
+
+/// Engine events with an id above `after`, oldest first, at most `limit` of them.
+pub(crate) fn events_after(
+    conn: &Connection,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    // Each row holds one batch: ids `id .. id + count`.
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT id, count, at, body FROM events WHERE id + count > ?1 ORDER BY id LIMIT ?2",
+        )
+        .map_err(db)?;
+    let rows = stmt
+        .query_map(
+            rusqlite::params![
+                i64::try_from(after).unwrap_or(i64::MAX),
+                i64::try_from(limit.max(1)).unwrap_or(i64::MAX)
+            ],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            },
+        )
+        .map_err(db)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (first, at, body) = row.map_err(db)?;
+        let first = u64::try_from(first).unwrap_or(0);
+        let items: Vec<serde_json::Value> =
+            serde_json::from_str(&body).map_err(|e| corrupt(&format!("event batch {first}"), e))?;
+        for (i, body) in items.into_iter().enumerate() {
+            let id = first + i as u64;
+            if id > after && out.len() < limit {
+                out.push(StoredEvent {
+                    id,
+                    at: u64::try_from(at).unwrap_or(0),
+                    body,
+                });
+            }
+        }
+        if out.len() >= limit {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// The id of the newest stored engine event (0 when there is none).
+pub(crate) fn last_event_id(conn: &Connection) -> Result<u64, StoreError> {
+    let v: Option<i64> = conn
+        .prepare_cached("SELECT id + count - 1 FROM events ORDER BY id DESC LIMIT 1")
+        .map_err(db)?
+        .query_row([], |r| r.get(0))
+        .optional()
+        .map_err(db)?;
+    Ok(v.map_or(0, |v| u64::try_from(v).unwrap_or(0)))
 }
 
 pub(crate) fn next_timer_due(conn: &Connection) -> Result<Option<Timestamp>, StoreError> {
@@ -234,6 +290,12 @@ impl Reader for PooledReader {
     }
     fn next_timer_due(&self) -> Result<Option<Timestamp>, StoreError> {
         Reader::next_timer_due(self.get()?)
+    }
+    fn events_after(&self, after: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
+        self.get()?.events_after(after, limit)
+    }
+    fn last_event_id(&self) -> Result<u64, StoreError> {
+        self.get()?.last_event_id()
     }
 }
 
@@ -385,5 +447,13 @@ impl Reader for SqliteReader {
 
     fn next_timer_due(&self) -> Result<Option<Timestamp>, StoreError> {
         next_timer_due(&self.conn)
+    }
+
+    fn events_after(&self, after: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
+        events_after(&self.conn, after, limit)
+    }
+
+    fn last_event_id(&self) -> Result<u64, StoreError> {
+        last_event_id(&self.conn)
     }
 }

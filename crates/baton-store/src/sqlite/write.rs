@@ -89,6 +89,7 @@ pub(crate) fn parse_stored(raw: WorkflowRow) -> Result<StoredWorkflow, StoreErro
         state,
         history_len: to_u64(len),
         snapshot_seq: to_u64(covers),
+        tail: Vec::new(),
     })
 }
 
@@ -433,6 +434,30 @@ impl Tx for SqliteTx<'_> {
 
     fn next_timer_due(&mut self) -> Result<Option<Timestamp>, StoreError> {
         super::read::next_timer_due(&self.tx)
+    }
+
+    fn append_events(
+        &mut self,
+        at: Timestamp,
+        events: &[serde_json::Value],
+    ) -> Result<u64, StoreError> {
+        if events.is_empty() {
+            return Ok(0);
+        }
+        // Ids are dense across batches: this batch starts after the last id written.
+        let first = super::read::last_event_id(&self.tx)? + 1;
+        let body = json("engine events", &events)?;
+        self.tx
+            .prepare_cached("INSERT INTO events (id, count, at, body) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(db)?
+            .execute(params![
+                to_i64(first),
+                to_i64(events.len() as u64),
+                to_i64(at),
+                body
+            ])
+            .map_err(db)?;
+        Ok(first)
     }
 
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
