@@ -106,7 +106,8 @@ fn sigkill_at_random_points_loses_nothing_and_applies_nothing_twice() {
         );
     }
 
-    let reader = SqliteReader::open(&db).expect("reader");
+    let reader =
+        baton_runtime::CaughtUpReader::new(Box::new(SqliteReader::open(&db).expect("reader")));
     let all = reader
         .list_workflows(&WorkflowFilter::default())
         .expect("list");
@@ -147,7 +148,7 @@ fn parent_completed(db: &Path) -> bool {
         .is_ok_and(|ws| ws.iter().any(|w| w.parent_id.is_none()))
 }
 
-fn check_workflow(reader: &SqliteReader, id: &str) {
+fn check_workflow(reader: &dyn Reader, id: &str) {
     let stored = reader.workflow(id).expect("read").expect("exists");
     assert_eq!(
         stored.meta.status,

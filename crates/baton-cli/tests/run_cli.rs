@@ -44,7 +44,9 @@ fn workflow_id(db: &Path) -> String {
         "unknown ids are refused: {}",
         text(&out)
     );
-    let reader = baton_store::sqlite::SqliteReader::open(db).expect("reader");
+    let reader = baton_store::sqlite::SqliteReader::open(db)
+        .map(|r| baton_runtime::CaughtUpReader::new(Box::new(r)))
+        .expect("reader");
     use baton_store::Reader as _;
     let all = reader.list_workflows(&Default::default()).expect("list");
     all.iter()
@@ -218,7 +220,9 @@ workflow:
         "backoff waited 100ms + 200ms"
     );
 
-    let reader = baton_store::sqlite::SqliteReader::open(&db).expect("reader");
+    let reader = baton_store::sqlite::SqliteReader::open(&db)
+        .map(|r| baton_runtime::CaughtUpReader::new(Box::new(r)))
+        .expect("reader");
     use baton_store::Reader as _;
     let id = workflow_id(&db);
     let w = reader.workflow(&id).expect("read").expect("workflow");
@@ -405,6 +409,7 @@ workflow:
         assert!(Instant::now() < deadline, "the gate task never started");
         if db.exists()
             && let Ok(reader) = baton_store::sqlite::SqliteReader::open(&db)
+                .map(|r| baton_runtime::CaughtUpReader::new(Box::new(r)))
         {
             use baton_store::Reader as _;
             let running = reader
