@@ -187,7 +187,11 @@ impl IntoResponse for ApiError {
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
         let status = match &e {
-            EngineError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            EngineError::Store(s) if s.is_retryable() => StatusCode::SERVICE_UNAVAILABLE,
+            EngineError::Store(baton_store::StoreError::Locked(_)) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            EngineError::Store(_) | EngineError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             EngineError::UnknownDefinition { .. } | EngineError::UnknownWorkflow(_) => {
                 StatusCode::NOT_FOUND
             }
@@ -201,7 +205,7 @@ impl From<EngineError> for ApiError {
 
 impl From<baton_store::StoreError> for ApiError {
     fn from(e: baton_store::StoreError) -> Self {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+        EngineError::Store(e).into()
     }
 }
 
@@ -221,6 +225,21 @@ mod tests {
         assert_eq!(e.body().code, "CONFLICT");
         let e: ApiError = EngineError::Stopped.into();
         assert!(e.body().retryable);
+        let busy = baton_store::StoreError::Unavailable("busy".into());
+        let e: ApiError = EngineError::Store(busy).into();
+        assert_eq!(
+            e.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "a store that may come back"
+        );
+        assert!(e.body().retryable);
+        let corrupt = baton_store::StoreError::Corrupt {
+            what: "x".into(),
+            message: "y".into(),
+        };
+        let e: ApiError = EngineError::Store(corrupt).into();
+        assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!e.body().retryable);
     }
 
     #[test]

@@ -82,7 +82,9 @@ pub trait Tx {
         covers: u64,
     ) -> Result<(), StoreError>;
     /// Appends events to a workflow's history, numbered from `first_seq` (and moves the
-    /// row's `updated_at` to the last event's time).
+    /// row's `updated_at` to the last event's time). `first_seq` is the length the
+    /// writer expects the history to have: if it has another, nothing is written and the
+    /// error is [`StoreError::Conflict`] (another writer got there first).
     fn append_history(
         &mut self,
         id: &str,
@@ -105,8 +107,10 @@ pub trait Tx {
     fn enqueue(&mut self, workflow_id: &str, task: &QueuedTask) -> Result<(), StoreError>;
     /// Removes a task from its queue (no-op if absent).
     fn dequeue(&mut self, task_id: &str) -> Result<(), StoreError>;
-    /// Leases up to `max` visible tasks of `queue` to `worker` until `now + lease_ms`.
-    /// A task whose lease expired is visible again (at-least-once delivery).
+    /// Leases up to `max` visible tasks of `queue` to `worker` until `now + lease_ms`,
+    /// on behalf of the node `owner`. A task whose lease expired is visible again
+    /// (at-least-once delivery).
+    #[allow(clippy::too_many_arguments)]
     fn claim(
         &mut self,
         queue: &str,
@@ -114,9 +118,11 @@ pub trait Tx {
         now: Timestamp,
         lease_ms: u64,
         worker: &str,
+        owner: &str,
     ) -> Result<Vec<Claimed>, StoreError>;
-    /// Releases every lease (at start-up: leases of a previous process are void).
-    fn release_all_leases(&mut self) -> Result<u64, StoreError>;
+    /// Releases the leases node `owner` handed out (when that node restarts, its
+    /// workers' leases are void); other nodes' leases are left alone and simply expire.
+    fn release_leases(&mut self, owner: &str) -> Result<u64, StoreError>;
 
     /// Arms a timer, replacing the one with the same id for this workflow.
     fn put_timer(&mut self, workflow_id: &str, timer: &Timer) -> Result<(), StoreError>;

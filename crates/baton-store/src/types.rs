@@ -3,12 +3,37 @@
 use baton_core::{Event, QueuedTask, Timestamp, WorkflowState, WorkflowStatus};
 use serde::{Deserialize, Serialize};
 
-/// Why a store operation failed.
-#[derive(Debug, thiserror::Error)]
+/// Why a store operation failed. The kind survives every boundary (engine, server), so
+/// callers can tell a retryable condition from a broken store; see
+/// [`StoreError::is_retryable`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
-    /// The database reported an error.
+    /// The database reported an error of no more specific kind.
     #[error("database error: {0}")]
     Database(String),
+    /// Someone else wrote first: the history of `workflow` is not at the length the
+    /// writer expected. Nothing was written; decide again on the stored state.
+    #[error(
+        "conflict on workflow {workflow}: its history has {found} events, the writer expected {expected}"
+    )]
+    Conflict {
+        /// The workflow.
+        workflow: String,
+        /// The history length the writer decided on.
+        expected: u64,
+        /// The stored history length.
+        found: u64,
+    },
+    /// A row with this key exists already.
+    #[error("already exists: {0}")]
+    AlreadyExists(String),
+    /// The row the operation needs does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The database cannot be used right now (busy, I/O, disk full); trying again later
+    /// may work.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     /// A stored value could not be decoded (corruption or an incompatible version).
     #[error("stored {what} is unreadable: {message}")]
     Corrupt {
@@ -32,6 +57,17 @@ pub enum StoreError {
         /// Newest version this build knows.
         supported: i64,
     },
+}
+
+impl StoreError {
+    /// Whether the same operation may succeed if tried again (a conflict is decided
+    /// again on fresh state; an unavailable database may come back).
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Conflict { .. } | StoreError::Unavailable(_)
+        )
+    }
 }
 
 /// The indexed columns of a workflow.

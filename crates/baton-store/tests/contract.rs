@@ -3,7 +3,7 @@
 use baton_core::{Event, QueuedTask, Timer, TimerKind, WorkflowState, WorkflowStatus};
 use baton_model::{OutputSpec, SourceFormat, TaskDef, WorkflowDef};
 use baton_store::sqlite::{Durability, SqliteStore};
-use baton_store::{Store, WorkflowFilter, WorkflowMeta};
+use baton_store::{Store, StoreError, WorkflowFilter, WorkflowMeta};
 use serde_json::json;
 
 fn def(name: &str, version: u32) -> WorkflowDef {
@@ -161,10 +161,12 @@ fn contract(store: &mut dyn Store) {
     tx.enqueue("w1", &queued("t-c", "other", 0))
         .expect("enqueue");
     assert!(
-        tx.claim("q", 10, 50, 1000, "w").expect("claim").is_empty(),
+        tx.claim("q", 10, 50, 1000, "w", "n1")
+            .expect("claim")
+            .is_empty(),
         "not visible yet"
     );
-    let got = tx.claim("q", 10, 150, 1000, "w").expect("claim");
+    let got = tx.claim("q", 10, 150, 1000, "w", "n1").expect("claim");
     assert_eq!(
         got.iter()
             .map(|c| c.task.task_id.as_str())
@@ -172,21 +174,40 @@ fn contract(store: &mut dyn Store) {
         ["t-a"]
     );
     assert!(
-        tx.claim("q", 10, 160, 1000, "w").expect("claim").is_empty(),
+        tx.claim("q", 10, 160, 1000, "w", "n1")
+            .expect("claim")
+            .is_empty(),
         "leased"
     );
-    let again = tx.claim("q", 10, 1200, 1000, "w2").expect("claim");
+    let again = tx.claim("q", 10, 1200, 1000, "w2", "n1").expect("claim");
     assert_eq!(
         again.len(),
         2,
         "the expired lease makes t-a visible again, and t-b is due"
     );
-    assert_eq!(tx.release_all_leases().expect("release"), 2);
+    tx.enqueue("w1", &queued("t-d", "q", 100)).expect("enqueue");
     assert_eq!(
-        tx.claim("q", 1, 1200, 1000, "w3").expect("claim").len(),
+        tx.claim("q", 10, 1200, 1000, "w9", "n2")
+            .expect("claim")
+            .len(),
         1,
-        "released leases are claimable"
+        "another node leases t-d"
     );
+    assert_eq!(
+        tx.release_leases("n1").expect("release"),
+        2,
+        "a node releases its own leases only"
+    );
+    let freed = tx.claim("q", 10, 1200, 1000, "w3", "n1").expect("claim");
+    assert_eq!(
+        freed
+            .iter()
+            .map(|c| c.task.task_id.as_str())
+            .collect::<Vec<_>>(),
+        ["t-a", "t-b"],
+        "released leases are claimable at once; n2's lease on t-d holds"
+    );
+    tx.dequeue("t-d").expect("dequeue");
     tx.dequeue("t-a").expect("dequeue");
     tx.dequeue("t-a").expect("dequeue twice is a no-op");
     tx.commit().expect("commit");
@@ -452,6 +473,54 @@ fn the_wal_stays_bounded_under_a_steady_write_load() {
 }
 
 /// The engine event log: dense ids that survive a reopen, read back from any point.
+fn history_sequence(store: &mut dyn Store) {
+    let mut tx = store.begin().expect("begin");
+    let hash = tx.put_definition(&def("seq", 1)).expect("def");
+    let state = WorkflowState::new("s1", "seq", 1);
+    tx.create_workflow(&meta("s1", &hash, None), &state)
+        .expect("create");
+    let e = Event::Paused {
+        by: baton_core::Principal::system(),
+    };
+    tx.append_history("s1", 0, &[(1, &e), (2, &e)])
+        .expect("append at the expected length");
+    let stale = tx.append_history("s1", 1, &[(3, &e)]);
+    assert_eq!(
+        stale.err(),
+        Some(StoreError::Conflict {
+            workflow: "s1".into(),
+            expected: 1,
+            found: 2
+        }),
+        "a writer that expected another length gets a typed conflict"
+    );
+    assert!(
+        StoreError::Conflict {
+            workflow: "s1".into(),
+            expected: 1,
+            found: 2
+        }
+        .is_retryable()
+    );
+    let ghost = tx.append_history("ghost", 0, &[(3, &e)]);
+    assert!(matches!(ghost, Err(StoreError::NotFound(_))), "{ghost:?}");
+    tx.append_history("s1", 2, &[(4, &e)])
+        .expect("append at the stored length");
+    tx.commit().expect("commit");
+    let reader = store.reader().expect("reader");
+    let seqs: Vec<(u64, u64)> = reader
+        .history("s1")
+        .expect("history")
+        .iter()
+        .map(|h| (h.seq, h.at))
+        .collect();
+    assert_eq!(
+        seqs,
+        vec![(0, 1), (1, 2), (2, 4)],
+        "the conflicting write left nothing"
+    );
+}
+
 fn event_log(store: &mut dyn Store) {
     let reader = store.reader().expect("reader");
     assert_eq!(reader.last_event_id().expect("last"), 0);
@@ -488,6 +557,13 @@ fn event_log(store: &mut dyn Store) {
         .collect();
     assert_eq!(mid, vec![3, 4], "from inside a batch, at most `limit`");
     assert!(reader.events_after(5, 10).expect("none").is_empty());
+}
+
+#[test]
+fn sqlite_store_appends_history_at_the_expected_length_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = SqliteStore::open(dir.path().join("baton.db"), Durability::Full).expect("open");
+    history_sequence(&mut store);
 }
 
 #[test]

@@ -375,6 +375,7 @@ impl Worker {
             now,
             self.config.default_lease_ms,
             worker,
+            &self.config.node_id,
         ) {
             Ok(c) => c,
             Err(e) => return Err(self.fail(b, e.into())),
@@ -659,7 +660,7 @@ impl Worker {
                 Err(err) => {
                     self.fail(
                         b,
-                        EngineError::Store(format!("cannot encode an event: {err}")),
+                        EngineError::Internal(format!("cannot encode an event: {err}")),
                     );
                     return;
                 }

@@ -73,7 +73,10 @@ impl Cache {
             return Ok(d.clone());
         }
         let def = tx.definition(hash)?.ok_or_else(|| {
-            EngineError::Store(format!("definition {hash} is missing from the store"))
+            EngineError::Store(baton_store::StoreError::Corrupt {
+                what: format!("definition {hash}"),
+                message: "missing from the store".into(),
+            })
         })?;
         let def = Arc::new(def);
         self.defs.insert(hash.to_string(), def.clone());

@@ -18,9 +18,13 @@ use tokio::sync::{broadcast, oneshot};
 /// Why an engine request failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum EngineError {
-    /// The store failed; nothing of the request was committed.
+    /// The store failed; nothing of the request was committed. The store's kind is
+    /// kept (`StoreError::is_retryable` tells whether trying again may work).
     #[error("storage failed: {0}")]
-    Store(String),
+    Store(StoreError),
+    /// The engine itself failed (it could not start its thread, encode an event).
+    #[error("engine failure: {0}")]
+    Internal(String),
     /// No registered definition has this name (and version).
     #[error("no workflow definition named `{name}`{}; register it first", version.map(|v| format!(" with version {v}")).unwrap_or_default())]
     UnknownDefinition {
@@ -45,7 +49,18 @@ pub enum EngineError {
 
 impl From<StoreError> for EngineError {
     fn from(e: StoreError) -> Self {
-        EngineError::Store(e.to_string())
+        EngineError::Store(e)
+    }
+}
+
+impl EngineError {
+    /// Whether the same request may succeed if sent again.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            EngineError::Store(e) => e.is_retryable(),
+            EngineError::Stopped => true,
+            _ => false,
+        }
     }
 }
 
@@ -157,6 +172,9 @@ pub struct EngineConfig {
     pub default_lease_ms: u64,
     /// Workflows kept in memory between events (ended ones are dropped at once).
     pub cache_capacity: usize,
+    /// This node's id: the owner of the leases it hands out. At start the engine
+    /// releases the leases of this id only (its previous run's), never another node's.
+    pub node_id: String,
 }
 
 impl Default for EngineConfig {
@@ -165,6 +183,7 @@ impl Default for EngineConfig {
             max_batch: 1024,
             default_lease_ms: 600_000,
             cache_capacity: 5_000,
+            node_id: "local".to_string(),
         }
     }
 }
@@ -216,8 +235,9 @@ pub struct EngineHandle {
 }
 
 impl Engine {
-    /// Starts the engine thread over `store`. Leases left by a previous process are
-    /// released, so its unfinished tasks are handed out again.
+    /// Starts the engine thread over `store`. Leases this node (`config.node_id`) handed
+    /// out in a previous run are released, so its unfinished tasks are handed out again;
+    /// other nodes' leases are theirs until they expire.
     pub fn start<S: Store + 'static>(
         mut store: S,
         clock: Arc<dyn Clock>,
@@ -225,7 +245,7 @@ impl Engine {
     ) -> Result<Engine, EngineError> {
         {
             let mut tx = store.begin()?;
-            tx.release_all_leases()?;
+            tx.release_leases(&config.node_id)?;
             tx.commit()?;
         }
         let (tx, rx) = mpsc::channel();
@@ -245,7 +265,7 @@ impl Engine {
         let thread = std::thread::Builder::new()
             .name("baton-engine".into())
             .spawn(move || worker.run(rx))
-            .map_err(|e| EngineError::Store(format!("cannot start the engine thread: {e}")))?;
+            .map_err(|e| EngineError::Internal(format!("cannot start the engine thread: {e}")))?;
         Ok(Engine {
             handle: EngineHandle {
                 tx,
@@ -356,13 +376,7 @@ impl EngineHandle {
             let r = f(tx);
             let (out, status) = match r {
                 Ok(v) => (Ok(v), Ok(())),
-                Err(e) => {
-                    let msg = e.to_string();
-                    (
-                        Err(EngineError::Store(msg.clone())),
-                        Err(StoreError::Database(msg)),
-                    )
-                }
+                Err(e) => (Err(EngineError::Store(e.clone())), Err(e)),
             };
             let _ = reply.send(out);
             status

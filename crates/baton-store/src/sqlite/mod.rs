@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0002_task_logs.sql"),
     include_str!("../../migrations/sqlite/0003_snapshot_seq.sql"),
     include_str!("../../migrations/sqlite/0004_events.sql"),
+    include_str!("../../migrations/sqlite/0005_lease_owner.sql"),
 ];
 
 /// How hard commits hit the disk.
@@ -160,8 +161,22 @@ pub(crate) fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+/// Keeps the kind of a SQLite error: busy or I/O trouble may pass (retryable), a
+/// uniqueness violation means the row exists, anything else is a database error.
 pub(crate) fn db(e: rusqlite::Error) -> StoreError {
-    StoreError::Database(e.to_string())
+    use rusqlite::ErrorCode as C;
+    match e.sqlite_error_code() {
+        Some(C::DatabaseBusy | C::DatabaseLocked) => StoreError::Unavailable(e.to_string()),
+        Some(C::DiskFull | C::SystemIoFailure | C::CannotOpen | C::OutOfMemory) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        Some(C::ConstraintViolation) => StoreError::AlreadyExists(e.to_string()),
+        Some(C::DatabaseCorrupt | C::NotADatabase) => StoreError::Corrupt {
+            what: "database file".into(),
+            message: e.to_string(),
+        },
+        _ => StoreError::Database(e.to_string()),
+    }
 }
 
 pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {

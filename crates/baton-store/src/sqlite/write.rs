@@ -245,6 +245,40 @@ impl Tx for SqliteTx<'_> {
         first_seq: u64,
         events: &[(Timestamp, &Event)],
     ) -> Result<(), StoreError> {
+        // The expected length is part of the write: a history that moved on meanwhile is
+        // a typed conflict, never a second event at the same position.
+        let last_at = events.last().map_or(0, |(at, _)| *at);
+        let moved = self
+            .tx
+            .prepare_cached(
+                "UPDATE workflows SET history_len = ?2, updated_at = MAX(updated_at, ?3) \
+                 WHERE id = ?1 AND history_len = ?4",
+            )
+            .map_err(db)?
+            .execute(params![
+                id,
+                to_i64(first_seq + events.len() as u64),
+                to_i64(last_at),
+                to_i64(first_seq)
+            ])
+            .map_err(db)?;
+        if moved == 0 {
+            let found: Option<i64> = self
+                .tx
+                .prepare_cached("SELECT history_len FROM workflows WHERE id = ?1")
+                .map_err(db)?
+                .query_row([id], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            return Err(match found {
+                Some(n) => StoreError::Conflict {
+                    workflow: id.to_string(),
+                    expected: first_seq,
+                    found: to_u64(n),
+                },
+                None => StoreError::NotFound(format!("workflow {id}")),
+            });
+        }
         let mut stmt = self
             .tx
             .prepare_cached(
@@ -256,13 +290,6 @@ impl Tx for SqliteTx<'_> {
             stmt.execute(params![id, to_i64(first_seq + i as u64), to_i64(*at), body])
                 .map_err(db)?;
         }
-        drop(stmt);
-        let last_at = events.last().map_or(0, |(at, _)| *at);
-        self.tx
-            .prepare_cached("UPDATE workflows SET history_len = ?2, updated_at = MAX(updated_at, ?3) WHERE id = ?1")
-            .map_err(db)?
-            .execute(params![id, to_i64(first_seq + events.len() as u64), to_i64(last_at)])
-            .map_err(db)?;
         Ok(())
     }
 
@@ -314,9 +341,10 @@ impl Tx for SqliteTx<'_> {
         let body = json("queued task", task)?;
         self.tx
             .prepare_cached(
-                "INSERT INTO queue (task_id, workflow_id, queue, visible_at, worker_id, task) \
-                 VALUES (?1, ?2, ?3, ?4, NULL, ?5) ON CONFLICT (task_id) DO UPDATE SET \
-                 queue = excluded.queue, visible_at = excluded.visible_at, worker_id = NULL, task = excluded.task",
+                "INSERT INTO queue (task_id, workflow_id, queue, visible_at, ready_at, worker_id, lease_owner, task) \
+                 VALUES (?1, ?2, ?3, ?4, ?4, NULL, NULL, ?5) ON CONFLICT (task_id) DO UPDATE SET \
+                 queue = excluded.queue, visible_at = excluded.visible_at, ready_at = excluded.ready_at, \
+                 worker_id = NULL, lease_owner = NULL, task = excluded.task",
             )
             .map_err(db)?
             .execute(params![task.task_id, workflow_id, task.queue, to_i64(task.visible_at), body])
@@ -340,19 +368,20 @@ impl Tx for SqliteTx<'_> {
         now: Timestamp,
         lease_ms: u64,
         worker: &str,
+        owner: &str,
     ) -> Result<Vec<Claimed>, StoreError> {
         let until = to_i64(now.saturating_add(lease_ms.max(1)));
         let mut stmt = self
             .tx
             .prepare_cached(
-                "UPDATE queue SET visible_at = ?4, worker_id = ?5 WHERE task_id IN \
+                "UPDATE queue SET visible_at = ?4, worker_id = ?5, lease_owner = ?6 WHERE task_id IN \
                  (SELECT task_id FROM queue WHERE queue = ?1 AND visible_at <= ?2 ORDER BY visible_at LIMIT ?3) \
                  RETURNING workflow_id, task",
             )
             .map_err(db)?;
         let rows = stmt
             .query_map(
-                params![queue, to_i64(now), to_i64(max as u64), until, worker],
+                params![queue, to_i64(now), to_i64(max as u64), until, worker, owner],
                 |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
             )
             .map_err(db)?;
@@ -366,14 +395,15 @@ impl Tx for SqliteTx<'_> {
         Ok(out)
     }
 
-    fn release_all_leases(&mut self) -> Result<u64, StoreError> {
+    fn release_leases(&mut self, owner: &str) -> Result<u64, StoreError> {
         let n = self
             .tx
-            .execute(
-                "UPDATE queue SET visible_at = CAST(json_extract(task, '$.visible_at') AS INTEGER), worker_id = NULL \
-                 WHERE worker_id IS NOT NULL",
-                [],
+            .prepare_cached(
+                "UPDATE queue SET visible_at = ready_at, worker_id = NULL, lease_owner = NULL \
+                 WHERE lease_owner = ?1",
             )
+            .map_err(db)?
+            .execute([owner])
             .map_err(db)?;
         Ok(n as u64)
     }
