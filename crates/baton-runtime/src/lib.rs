@@ -17,7 +17,7 @@ mod engine;
 mod signals;
 
 pub use caught_up::CaughtUpReader;
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{
     Engine, EngineConfig, EngineError, EngineEvent, EngineHandle, NumberedEvent, StartWorkflow,
 };

@@ -239,7 +239,6 @@ mod tests {
         };
         let e: ApiError = EngineError::Store(corrupt).into();
         assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
-        assert!(!e.body().retryable);
     }
 
     #[test]

@@ -154,6 +154,8 @@ pub(super) struct Batch {
     checkpointed: Vec<(String, u64)>,
     /// Durable id of the batch's first logged event (0: none logged).
     first_event_id: u64,
+    /// Queues first used in this batch (announced and remembered after commit).
+    new_queues: HashSet<String>,
 }
 
 impl Batch {
@@ -532,8 +534,10 @@ impl Worker {
         for effect in decision.effects {
             let r = match effect {
                 Effect::Enqueue(q) => {
-                    if !self.known_queues.contains(&q.queue) {
-                        self.known_queues.insert(q.queue.clone());
+                    // Remembered only once committed (see `deliver`): a failed batch
+                    // must not keep the next one from announcing the queue.
+                    if !self.known_queues.contains(&q.queue) && b.new_queues.insert(q.queue.clone())
+                    {
                         b.out.push(EngineEvent::QueueSeen {
                             queue: q.queue.clone(),
                         });
@@ -676,6 +680,7 @@ impl Worker {
 
     /// After commit: answer callers, wake pollers, publish events, write `log_to` files.
     fn deliver(&mut self, b: Batch) {
+        self.known_queues.extend(b.new_queues.iter().cloned());
         for r in b.replies {
             r.send(None);
         }

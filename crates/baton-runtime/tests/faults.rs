@@ -1,0 +1,391 @@
+//! The engine under injected store faults and a manual clock: a failed commit reaches
+//! every caller of its batch and leaves nothing behind (no reply before commit, no
+//! in-memory side state of an uncommitted batch); timers follow the engine's clock, not
+//! the wall clock.
+
+use baton_core::{Event, QueuedTask, Timer, Timestamp, WorkflowState};
+use baton_model::{TaskDef, WorkflowDef};
+use baton_runtime::{
+    Engine, EngineConfig, EngineError, EngineEvent, ManualClock, StartWorkflow, SystemClock,
+};
+use baton_store::sqlite::{Durability, SqliteStore};
+use baton_store::{Claimed, OpenReader, Store, StoreError, StoredWorkflow, Tx, WorkflowMeta};
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// What the faulty store should do next.
+#[derive(Default)]
+struct Faults {
+    /// Fail the next commit (then clear).
+    fail_commit: AtomicBool,
+    /// Commits that failed on purpose.
+    failed: AtomicUsize,
+}
+
+/// A store that fails on demand, delegating everything else to SQLite.
+struct FaultyStore {
+    inner: SqliteStore,
+    faults: Arc<Faults>,
+}
+
+struct FaultyTx<'a> {
+    inner: Box<dyn Tx + 'a>,
+    faults: Arc<Faults>,
+}
+
+impl Store for FaultyStore {
+    fn begin(&mut self) -> Result<Box<dyn Tx + '_>, StoreError> {
+        Ok(Box::new(FaultyTx {
+            inner: self.inner.begin()?,
+            faults: self.faults.clone(),
+        }))
+    }
+    fn readers(&self) -> Arc<dyn OpenReader> {
+        self.inner.readers()
+    }
+}
+
+impl Tx for FaultyTx<'_> {
+    fn put_definition(&mut self, def: &WorkflowDef) -> Result<String, StoreError> {
+        self.inner.put_definition(def)
+    }
+    fn definition(&mut self, hash: &str) -> Result<Option<WorkflowDef>, StoreError> {
+        self.inner.definition(hash)
+    }
+    fn register_workflow_def(&mut self, def: &WorkflowDef) -> Result<(), StoreError> {
+        self.inner.register_workflow_def(def)
+    }
+    fn workflow_def(
+        &mut self,
+        name: &str,
+        version: Option<u32>,
+    ) -> Result<Option<WorkflowDef>, StoreError> {
+        self.inner.workflow_def(name, version)
+    }
+    fn delete_workflow_def(&mut self, name: &str, version: u32) -> Result<bool, StoreError> {
+        self.inner.delete_workflow_def(name, version)
+    }
+    fn put_task_def(&mut self, def: &TaskDef) -> Result<(), StoreError> {
+        self.inner.put_task_def(def)
+    }
+    fn task_def(&mut self, name: &str) -> Result<Option<TaskDef>, StoreError> {
+        self.inner.task_def(name)
+    }
+    fn delete_task_def(&mut self, name: &str) -> Result<bool, StoreError> {
+        self.inner.delete_task_def(name)
+    }
+    fn create_workflow(
+        &mut self,
+        meta: &WorkflowMeta,
+        state: &WorkflowState,
+    ) -> Result<bool, StoreError> {
+        self.inner.create_workflow(meta, state)
+    }
+    fn load_workflow(&mut self, id: &str) -> Result<Option<StoredWorkflow>, StoreError> {
+        self.inner.load_workflow(id)
+    }
+    fn save_state(
+        &mut self,
+        id: &str,
+        state: &WorkflowState,
+        covers: u64,
+    ) -> Result<(), StoreError> {
+        self.inner.save_state(id, state, covers)
+    }
+    fn append_history(
+        &mut self,
+        id: &str,
+        first_seq: u64,
+        events: &[(Timestamp, &Event)],
+    ) -> Result<(), StoreError> {
+        self.inner.append_history(id, first_seq, events)
+    }
+    fn delete_workflow(&mut self, id: &str) -> Result<bool, StoreError> {
+        self.inner.delete_workflow(id)
+    }
+    fn append_task_log(
+        &mut self,
+        task_id: &str,
+        at: Timestamp,
+        log: &str,
+    ) -> Result<(), StoreError> {
+        self.inner.append_task_log(task_id, at, log)
+    }
+    fn workflow_by_key(&mut self, key: &str) -> Result<Option<String>, StoreError> {
+        self.inner.workflow_by_key(key)
+    }
+    fn enqueue(&mut self, workflow_id: &str, task: &QueuedTask) -> Result<(), StoreError> {
+        self.inner.enqueue(workflow_id, task)
+    }
+    fn dequeue(&mut self, task_id: &str) -> Result<(), StoreError> {
+        self.inner.dequeue(task_id)
+    }
+    fn claim(
+        &mut self,
+        queue: &str,
+        max: usize,
+        now: Timestamp,
+        lease_ms: u64,
+        worker: &str,
+        owner: &str,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        self.inner.claim(queue, max, now, lease_ms, worker, owner)
+    }
+    fn release_leases(&mut self, owner: &str) -> Result<u64, StoreError> {
+        self.inner.release_leases(owner)
+    }
+    fn put_timer(&mut self, workflow_id: &str, timer: &Timer) -> Result<(), StoreError> {
+        self.inner.put_timer(workflow_id, timer)
+    }
+    fn delete_timer(&mut self, workflow_id: &str, timer_id: &str) -> Result<(), StoreError> {
+        self.inner.delete_timer(workflow_id, timer_id)
+    }
+    fn delete_timers_of(&mut self, workflow_id: &str) -> Result<(), StoreError> {
+        self.inner.delete_timers_of(workflow_id)
+    }
+    fn due_timers(
+        &mut self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(String, Timer)>, StoreError> {
+        self.inner.due_timers(now, limit)
+    }
+    fn next_timer_due(&mut self) -> Result<Option<Timestamp>, StoreError> {
+        self.inner.next_timer_due()
+    }
+    fn append_events(
+        &mut self,
+        at: Timestamp,
+        events: &[serde_json::Value],
+    ) -> Result<u64, StoreError> {
+        self.inner.append_events(at, events)
+    }
+    fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        if self.faults.fail_commit.swap(false, Ordering::SeqCst) {
+            self.faults.failed.fetch_add(1, Ordering::SeqCst);
+            // Dropping the inner transaction rolls it back.
+            return Err(StoreError::Unavailable("injected commit failure".into()));
+        }
+        self.inner.commit()
+    }
+}
+
+fn load(text: &str) -> WorkflowDef {
+    baton_model::load(text)
+        .map(|l| l.def)
+        .unwrap_or_else(|d| panic!("{d:?}"))
+}
+
+fn one_worker_task(name: &str) -> WorkflowDef {
+    load(&format!(
+        r#"{{"name": "{name}", "version": 1, "tasks": [
+            {{"name": "{name}_q", "taskReferenceName": "a", "type": "SIMPLE"}}]}}"#
+    ))
+}
+
+fn start(def: &WorkflowDef, id: &str) -> StartWorkflow {
+    StartWorkflow {
+        definition: Some(def.clone()),
+        workflow_id: Some(id.to_string()),
+        input: json!({}),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_failed_commit_reaches_every_caller_and_leaves_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let faults = Arc::new(Faults::default());
+    let store = FaultyStore {
+        inner: SqliteStore::open(dir.path().join("f.db"), Durability::Normal).expect("open"),
+        faults: faults.clone(),
+    };
+    let engine =
+        Engine::start(store, Arc::new(SystemClock), EngineConfig::default()).expect("engine");
+    let h = engine.handle();
+    let mut events = h.subscribe();
+    let def = one_worker_task("fq");
+
+    // Many callers at once, so several share the failing batch; every one of them in
+    // that batch hears of the failure, and nobody hears "started" for it.
+    faults.fail_commit.store(true, Ordering::SeqCst);
+    let calls: Vec<_> = (0..8)
+        .map(|i| {
+            let h = h.clone();
+            let req = start(&def, &format!("wf-{i}"));
+            tokio::spawn(async move { h.start(req).await })
+        })
+        .collect();
+    let mut failed = Vec::new();
+    for (i, c) in calls.into_iter().enumerate() {
+        match c.await.expect("join") {
+            Ok(id) => assert_eq!(id, format!("wf-{i}")),
+            Err(e) => {
+                assert!(
+                    matches!(&e, EngineError::Store(StoreError::Unavailable(_))),
+                    "the store's kind is kept: {e:?}"
+                );
+                assert!(e.is_retryable());
+                failed.push(format!("wf-{i}"));
+            }
+        }
+    }
+    assert_eq!(faults.failed.load(Ordering::SeqCst), 1, "one commit failed");
+    assert!(!failed.is_empty(), "the first batch failed");
+    let reader = h.reader().expect("reader");
+    for id in &failed {
+        assert!(
+            reader.workflow(id).expect("read").is_none(),
+            "{id}: nothing of a failed batch is stored"
+        );
+    }
+
+    // No event of the failed batch was published, and its queue was not remembered:
+    // the retry announces the queue again.
+    let mut seen_before = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        seen_before.push(e);
+    }
+    for e in &seen_before {
+        if let Some(w) = e.workflow_id() {
+            assert!(
+                !failed.iter().any(|f| f == w),
+                "event of a failed batch: {e:?}"
+            );
+        }
+    }
+    let queue_announced_before = seen_before
+        .iter()
+        .any(|e| matches!(e, EngineEvent::QueueSeen { queue } if queue == "fq_q"));
+    for id in &failed {
+        let again = h.start(start(&def, id)).await.expect("the retry commits");
+        assert_eq!(&again, id);
+    }
+    let mut seen_after = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        seen_after.push(e);
+    }
+    let announced = queue_announced_before
+        || seen_after
+            .iter()
+            .any(|e| matches!(e, EngineEvent::QueueSeen { queue } if queue == "fq_q"));
+    assert!(
+        announced,
+        "the queue of the retried starts is announced: {seen_after:?}"
+    );
+    let reader = h.reader().expect("reader");
+    for i in 0..8 {
+        let w = reader
+            .workflow(&format!("wf-{i}"))
+            .expect("read")
+            .expect("every workflow exists once");
+        assert_eq!(w.history_len, 1, "wf-{i}: started exactly once");
+    }
+    let queued: u64 = reader
+        .queue_sizes()
+        .expect("sizes")
+        .iter()
+        .filter(|(q, _)| q == "fq_q")
+        .map(|(_, n)| *n)
+        .sum();
+    assert_eq!(queued, 8, "one task queued per workflow, none twice");
+
+    // An event to a workflow whose batch fails leaves its cached state as stored.
+    let task_id = "wf-0-t0".to_string();
+    faults.fail_commit.store(true, Ordering::SeqCst);
+    let r = h
+        .send(
+            "wf-0",
+            Event::TaskStarted {
+                task_id: task_id.clone(),
+                worker_id: Some("w".into()),
+            },
+        )
+        .await;
+    assert!(r.is_err(), "{r:?}");
+    let w = h
+        .reader()
+        .expect("reader")
+        .workflow("wf-0")
+        .expect("read")
+        .expect("exists");
+    assert_eq!(w.history_len, 1, "the failed event was not stored");
+    let r = h
+        .send(
+            "wf-0",
+            Event::TaskStarted {
+                task_id,
+                worker_id: Some("w".into()),
+            },
+        )
+        .await
+        .expect("sent again");
+    assert_eq!(
+        r,
+        baton_core::Outcome::Applied,
+        "decided again on the stored state"
+    );
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn timers_follow_the_engine_clock_not_the_wall_clock() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = Arc::new(ManualClock::at(1_000_000));
+    let store = SqliteStore::open(dir.path().join("c.db"), Durability::Normal).expect("open");
+    let engine = Engine::start(store, clock.clone(), EngineConfig::default()).expect("engine");
+    let h = engine.handle();
+    let def = load(
+        r#"{"name": "waits", "version": 1, "tasks": [
+            {"name": "pause", "taskReferenceName": "pause", "type": "WAIT",
+             "inputParameters": {"duration": "60m"}}]}"#,
+    );
+    let id = h.start(start(&def, "w1")).await.expect("start");
+    let status = |h: &baton_runtime::EngineHandle| {
+        h.reader()
+            .expect("reader")
+            .workflow(&id)
+            .expect("read")
+            .expect("exists")
+            .meta
+            .status
+    };
+    // Real time passes, engine time does not: the WAIT holds.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(status(&h), baton_core::WorkflowStatus::Running);
+    clock.advance(Duration::from_secs(59 * 60));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        status(&h),
+        baton_core::WorkflowStatus::Running,
+        "59 minutes are not an hour"
+    );
+    clock.advance(Duration::from_secs(61));
+    let mut done = false;
+    for _ in 0..100 {
+        if status(&h) == baton_core::WorkflowStatus::Completed {
+            done = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        done,
+        "the WAIT ends once the engine's clock passes the hour"
+    );
+    let w = h
+        .reader()
+        .expect("reader")
+        .workflow(&id)
+        .expect("read")
+        .expect("exists");
+    let ended = w.state.ended_at.expect("ended");
+    assert_eq!(
+        ended,
+        1_000_000 + 60 * 60_000 + 1000,
+        "ended at engine time"
+    );
+    engine.shutdown().await;
+}
