@@ -5,6 +5,10 @@
 //! [`store_contract_tests!`](crate::store_contract_tests), which makes one `#[test]` per
 //! behaviour. Compiled only with the `testsuite` feature; the functions panic (with a
 //! message saying what broke) when a store breaks the contract.
+//!
+//! Adding a behaviour: write `pub fn NAME(store: &mut dyn Store)` (signature on one
+//! line, with a doc line saying the behaviour) and add `NAME` to the list in
+//! `store_contract_tests!`; a generated test fails while the list misses one.
 
 use crate::{Store, WorkflowFilter, WorkflowMeta};
 use baton_core::{Event, QueuedTask, Timer, TimerKind, WorkflowState, WorkflowStatus};
@@ -118,7 +122,10 @@ pub fn definitions(store: &mut dyn Store) {
         "readers find a definition by hash"
     );
     let mut tx = store.begin().expect("begin");
-    assert!(tx.delete_workflow_def("wf", 2).expect("delete"), "v2 existed");
+    assert!(
+        tx.delete_workflow_def("wf", 2).expect("delete"),
+        "v2 existed"
+    );
     assert!(
         !tx.delete_workflow_def("wf", 2).expect("delete again"),
         "v2 is gone"
@@ -680,7 +687,7 @@ pub fn assert_every_behaviour_listed(listed: &[&str]) {
 /// temporary directory, a database to drop). Each test gets its own. The caller's crate
 /// needs `baton-store` with the `testsuite` feature (a dev-dependency is enough).
 ///
-/// ```ignore
+/// ```no_run
 /// use baton_store::sqlite::{Durability, SqliteStore};
 ///
 /// fn fresh() -> (SqliteStore, tempfile::TempDir) {
@@ -692,6 +699,7 @@ pub fn assert_every_behaviour_listed(listed: &[&str]) {
 ///
 /// // Tests `sqlite::definitions`, `sqlite::timers`, ...
 /// baton_store::store_contract_tests!(sqlite, make = fresh);
+/// # fn main() {}
 /// ```
 #[macro_export]
 macro_rules! store_contract_tests {

@@ -64,15 +64,17 @@ fn golden_json(name: &str) -> Value {
 /// Every variant name of `Event`, from serde's own list (its unknown-variant error).
 fn event_variants() -> Vec<String> {
     let err = serde_json::from_value::<Event>(json!({"event": "__no_such_event__"}))
-        .err()
-        .expect("an unknown variant is refused");
+        .expect_err("an unknown variant is refused");
     let msg = err.to_string();
     let list = msg
         .split_once("expected one of ")
         .map(|(_, l)| l)
         .unwrap_or_else(|| panic!("unexpected serde message: {msg}"));
     list.split(", ")
-        .map(|v| v.trim_matches(|c: char| c == '`' || c.is_whitespace()).to_string())
+        .map(|v| {
+            v.trim_matches(|c: char| c == '`' || c.is_whitespace())
+                .to_string()
+        })
         .filter(|v| !v.is_empty())
         .collect()
 }
@@ -156,7 +158,10 @@ fn golden_sqlite_database_opens_and_reads() {
     let now = baton_core::catch_up(&def, w.state, w.tail.iter().map(|e| (&e.event, e.at)));
     assert_eq!(now.status, WorkflowStatus::Running, "still running");
     assert_eq!(
-        now.tasks.iter().map(|t| t.status.as_str()).collect::<Vec<_>>(),
+        now.tasks
+            .iter()
+            .map(|t| t.status.as_str())
+            .collect::<Vec<_>>(),
         ["COMPLETED", "SCHEDULED"],
         "caught up: the first task done, the second queued"
     );
@@ -288,7 +293,10 @@ fn bless() {
     write_json("events.json", &Value::Array(golden_events()));
     let def = golden_definition();
     let forked = serde_json::to_value(&def.tasks[0]).expect("task");
-    write_json("workflow_def.json", &serde_json::to_value(&def).expect("def"));
+    write_json(
+        "workflow_def.json",
+        &serde_json::to_value(&def).expect("def"),
+    );
     write_json("workflow_state.json", &golden_checkpoint(forked));
     write_json(
         "queued_task.json",
@@ -343,7 +351,11 @@ fn bless_database() -> String {
         }
     }
     // The runtime takes a task off its queue when it ends.
-    queued.retain(|q| state.task(&q.task_id).is_some_and(|t| !t.status.is_terminal()));
+    queued.retain(|q| {
+        state
+            .task(&q.task_id)
+            .is_some_and(|t| !t.status.is_terminal())
+    });
     let checkpoint = checkpoint.expect("a checkpoint");
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("baton.db");
@@ -365,10 +377,9 @@ fn bless_database() -> String {
         for t in &queued {
             tx.enqueue("g1", t).expect("enqueue");
         }
-        let timer: Timer = serde_json::from_value(
-            json!({"kind": "workflow_timeout", "fire_at": 100_000}),
-        )
-        .expect("timer");
+        let timer: Timer =
+            serde_json::from_value(json!({"kind": "workflow_timeout", "fire_at": 100_000}))
+                .expect("timer");
         tx.put_timer("g1", &timer).expect("timer");
         tx.commit().expect("commit");
     }
@@ -416,7 +427,10 @@ fn dump(conn: &rusqlite::Connection) -> String {
                         ValueRef::Blob(_) => panic!("no blobs in the schema"),
                     });
                 }
-                Ok(format!("INSERT INTO \"{name}\" VALUES({});", vals.join(",")))
+                Ok(format!(
+                    "INSERT INTO \"{name}\" VALUES({});",
+                    vals.join(",")
+                ))
             })
             .expect("query")
             .collect::<Result<_, _>>()
