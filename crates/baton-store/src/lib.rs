@@ -13,6 +13,8 @@
 //! `load_workflow` locks the workflow row so several nodes can share one database.
 
 pub mod sqlite;
+#[cfg(feature = "testsuite")]
+pub mod testsuite;
 mod types;
 
 pub use types::*;
