@@ -35,6 +35,8 @@ pub(crate) struct Worker {
     delayed: BTreeMap<Timestamp, HashSet<String>>,
     /// Queues tasks were put on since start (to announce new ones).
     known_queues: HashSet<String>,
+    /// The `monitoring.log_to` writer: file I/O runs on its own thread, never here.
+    log_files: Option<LogWriter>,
 }
 
 /// A reply waiting for the batch to commit.
@@ -187,6 +189,7 @@ impl Worker {
             next_timer: Some(0),
             delayed: BTreeMap::new(),
             known_queues: HashSet::new(),
+            log_files: None,
         }
     }
 
@@ -197,7 +200,10 @@ impl Worker {
             let first = match rx.recv_timeout(Duration::from_millis(wait)) {
                 Ok(c) => Some(c),
                 Err(mpsc::RecvTimeoutError::Timeout) => None,
-                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    self.close_log_files();
+                    return;
+                }
             };
             let mut cmds: Vec<Command> = first.into_iter().collect();
             while cmds.len() < self.config.max_batch {
@@ -220,6 +226,8 @@ impl Worker {
             self.process(cmds);
             self.wake_delayed();
             if !stop.is_empty() {
+                // Log lines of committed batches are written before anyone hears "stopped".
+                self.close_log_files();
                 for s in stop {
                     let _ = s.send(());
                 }
@@ -692,7 +700,9 @@ impl Worker {
         }
         for (id, (_, events)) in &b.dirty {
             if let Some(path) = self.cache.log_to(id) {
-                append_log(&path, id, events);
+                self.log_files
+                    .get_or_insert_with(LogWriter::start)
+                    .send(path, id, events);
             }
         }
         if self.numbered.receiver_count() > 0 {
@@ -720,6 +730,57 @@ impl Worker {
         }
         let touched: HashSet<&String> = b.dirty.keys().collect();
         self.cache.trim(&touched);
+    }
+}
+
+/// Writes `monitoring.log_to` files on a thread of its own, in commit order, so a slow
+/// or full disk never holds up the engine thread.
+struct LogWriter {
+    jobs: Option<mpsc::Sender<(String, String, Vec<(Timestamp, Event)>)>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LogWriter {
+    fn start() -> LogWriter {
+        let (jobs, rx) = mpsc::channel::<(String, String, Vec<(Timestamp, Event)>)>();
+        let thread = std::thread::Builder::new()
+            .name("baton-log-to".into())
+            .spawn(move || {
+                for (path, id, events) in rx {
+                    append_log(&path, &id, &events);
+                }
+            })
+            .map_err(|e| tracing::warn!(error = %e, "cannot start the log_to writer"))
+            .ok();
+        LogWriter {
+            jobs: Some(jobs),
+            thread,
+        }
+    }
+
+    fn send(&self, path: String, workflow_id: &str, events: &[(Timestamp, Event)]) {
+        if let Some(jobs) = &self.jobs
+            && jobs
+                .send((path, workflow_id.to_string(), events.to_vec()))
+                .is_err()
+        {
+            tracing::warn!(
+                workflow_id,
+                "the log_to writer has stopped; lines not written"
+            );
+        }
+    }
+}
+
+impl Worker {
+    /// Lets the log writer finish what it was given, then stops it.
+    fn close_log_files(&mut self) {
+        if let Some(mut w) = self.log_files.take() {
+            drop(w.jobs.take());
+            if let Some(t) = w.thread.take() {
+                let _ = t.join();
+            }
+        }
     }
 }
 
