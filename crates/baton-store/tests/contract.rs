@@ -295,6 +295,7 @@ fn checkpoint_and_tail(store: &mut dyn Store) {
             Event::TaskStarted {
                 task_id: "c1-t0".into(),
                 worker_id: Some("w".into()),
+                by: baton_core::Principal::worker("w"),
             },
         ),
         (
@@ -306,6 +307,7 @@ fn checkpoint_and_tail(store: &mut dyn Store) {
                 reason: None,
                 callback_after_ms: None,
                 worker_id: None,
+                by: baton_core::Principal::worker("w"),
             },
         ),
     ];
