@@ -1,8 +1,9 @@
 //! The entry point: one event in, the next state and its effects out.
 
 use crate::event::{Effect, Event, TaskResultStatus, Timer, TimerKind, Transition};
+use crate::refusal::{Refusal, RefusalKind};
 use crate::state::{TaskInstance, TaskStatus, Timestamp, WorkflowState, WorkflowStatus};
-use baton_model::{Role, TaskKind, TaskTimeoutPolicy, WorkflowDef, WorkflowTimeoutPolicy};
+use baton_model::{TaskKind, TaskTimeoutPolicy, WorkflowDef, WorkflowTimeoutPolicy};
 use serde_json::Value;
 
 /// What the decider made of an event.
@@ -11,11 +12,19 @@ pub enum Outcome {
     /// The event changed the workflow (or asked for effects): record it.
     Applied,
     /// The event changes nothing (a duplicate or late result, a stale timer). Applying it
-    /// again is harmless; callers need not record it.
-    Ignored(String),
+    /// again is harmless; callers need not record it. The kind is `Duplicate` or `Stale`.
+    Ignored(Refusal),
     /// The event is not allowed now (wrong state, insufficient authority, unknown task).
     /// Nothing changed; callers report the reason to whoever sent it.
-    Rejected(String),
+    Rejected(Refusal),
+}
+
+fn rejected(kind: RefusalKind, message: impl Into<String>) -> Outcome {
+    Outcome::Rejected(Refusal::new(kind, message))
+}
+
+fn ignored(kind: RefusalKind, message: impl Into<String>) -> Outcome {
+    Outcome::Ignored(Refusal::new(kind, message))
 }
 
 /// The result of [`decide`].
@@ -43,7 +52,11 @@ pub fn decide(
     now: Timestamp,
 ) -> Decision {
     let mut d = Decider::new(definition, state, now);
-    let outcome = d.handle(event);
+    // Authority first: a refused event never reaches a handler.
+    let outcome = match crate::authorize::authorize(definition, &d.st, event) {
+        Ok(()) => d.handle(event),
+        Err(refusal) => Outcome::Rejected(refusal),
+    };
     if outcome == Outcome::Applied {
         d.st.updated_at = now;
     }
@@ -89,9 +102,9 @@ impl<'d> Decider<'d> {
                 correlation_id,
                 parent,
             } => self.on_started(input, correlation_id.clone(), parent.clone()),
-            Event::TaskStarted { task_id, worker_id } => {
-                self.on_task_started(task_id, worker_id.clone())
-            }
+            Event::TaskStarted {
+                task_id, worker_id, ..
+            } => self.on_task_started(task_id, worker_id.clone()),
             Event::TaskUpdated {
                 task_id,
                 status,
@@ -99,6 +112,7 @@ impl<'d> Decider<'d> {
                 reason,
                 callback_after_ms,
                 worker_id,
+                ..
             } => self.on_task_updated(
                 task_id,
                 *status,
@@ -126,10 +140,13 @@ impl<'d> Decider<'d> {
                     self.st.status = WorkflowStatus::Paused;
                     Outcome::Applied
                 }
-                s => Outcome::Rejected(format!(
-                    "only a RUNNING workflow can be paused; this one is {}",
-                    s.as_str()
-                )),
+                s => rejected(
+                    RefusalKind::WrongStatus,
+                    format!(
+                        "only a RUNNING workflow can be paused; this one is {}",
+                        s.as_str()
+                    ),
+                ),
             },
             Event::Resumed { .. } => match self.st.status {
                 WorkflowStatus::Paused => {
@@ -137,17 +154,23 @@ impl<'d> Decider<'d> {
                     self.advance();
                     Outcome::Applied
                 }
-                s => Outcome::Rejected(format!(
-                    "only a PAUSED workflow can be resumed; this one is {}",
-                    s.as_str()
-                )),
+                s => rejected(
+                    RefusalKind::WrongStatus,
+                    format!(
+                        "only a PAUSED workflow can be resumed; this one is {}",
+                        s.as_str()
+                    ),
+                ),
             },
             Event::Terminated { reason, by } => {
                 if self.st.status.is_terminal() || self.st.status == WorkflowStatus::Pending {
-                    return Outcome::Rejected(format!(
-                        "the workflow is {}; only a running or paused workflow can be terminated",
-                        self.st.status.as_str()
-                    ));
+                    return rejected(
+                        RefusalKind::WrongStatus,
+                        format!(
+                            "the workflow is {}; only a running or paused workflow can be terminated",
+                            self.st.status.as_str()
+                        ),
+                    );
                 }
                 self.end_workflow(
                     WorkflowStatus::Terminated,
@@ -178,11 +201,14 @@ impl<'d> Decider<'d> {
         parent: Option<crate::state::ParentLink>,
     ) -> Outcome {
         if self.st.status != WorkflowStatus::Pending {
-            return Outcome::Ignored("the workflow has already started".to_string());
+            return ignored(
+                RefusalKind::Duplicate,
+                "the workflow has already started".to_string(),
+            );
         }
         let input = match crate::input::apply_defaults(self.def, input) {
             Ok(v) => v,
-            Err(msg) => return Outcome::Rejected(msg),
+            Err(msg) => return rejected(RefusalKind::InvalidInput, msg),
         };
         self.st.input = input;
         self.st.correlation_id = correlation_id;
@@ -254,10 +280,13 @@ impl<'d> Decider<'d> {
                 )
         });
         if !updatable {
-            return Outcome::Rejected(format!(
-                "task {task_id} is a {} task, which the engine completes itself",
-                t.task_type
-            ));
+            return rejected(
+                RefusalKind::EngineOwned,
+                format!(
+                    "task {task_id} is a {} task, which the engine completes itself",
+                    t.task_type
+                ),
+            );
         }
         if worker_id.is_some() {
             self.st.tasks[idx].worker_id = worker_id;
@@ -324,10 +353,13 @@ impl<'d> Decider<'d> {
                 self.st.status,
                 WorkflowStatus::Running | WorkflowStatus::Paused
             ) {
-                return Outcome::Ignored("the workflow has ended".to_string());
+                return ignored(RefusalKind::Stale, "the workflow has ended".to_string());
             }
             if self.st.created_at.saturating_add(self.def.timeout_ms) > self.now {
-                return Outcome::Ignored("the workflow timeout is not due".to_string());
+                return ignored(
+                    RefusalKind::Stale,
+                    "the workflow timeout is not due".to_string(),
+                );
             }
             let msg = format!(
                 "workflow exceeded its timeout of {} ms",
@@ -348,24 +380,30 @@ impl<'d> Decider<'d> {
             .as_deref()
             .and_then(|id| self.st.task_index(id))
         else {
-            return Outcome::Ignored("the timer's task is unknown".to_string());
+            return ignored(
+                RefusalKind::Stale,
+                "the timer's task is unknown".to_string(),
+            );
         };
         let t = &self.st.tasks[idx];
         if t.status.is_terminal() || self.st.status.is_terminal() {
-            return Outcome::Ignored("the timer's task has ended".to_string());
+            return ignored(RefusalKind::Stale, "the timer's task has ended".to_string());
         }
         let td = self.task_def_of(idx);
         match timer.kind {
             TimerKind::Wait => {
                 if t.status != TaskStatus::InProgress || t.task_type != "WAIT" {
-                    return Outcome::Ignored("not a waiting WAIT task".to_string());
+                    return ignored(RefusalKind::Stale, "not a waiting WAIT task".to_string());
                 }
                 self.set_status(idx, TaskStatus::Completed, None);
             }
             TimerKind::TaskTimeout => {
                 let since = t.started_at.unwrap_or(t.scheduled_at);
                 if td.timeout_ms == 0 || since.saturating_add(td.timeout_ms) > self.now {
-                    return Outcome::Ignored("the task timeout is not due".to_string());
+                    return ignored(
+                        RefusalKind::Stale,
+                        "the task timeout is not due".to_string(),
+                    );
                 }
                 let msg = format!("task exceeded its timeout of {} ms", td.timeout_ms);
                 match td.timeout_policy {
@@ -385,7 +423,7 @@ impl<'d> Decider<'d> {
             }
             TimerKind::ResponseTimeout => {
                 if t.status != TaskStatus::InProgress || td.response_timeout_ms == 0 {
-                    return Outcome::Ignored("the task is not running".to_string());
+                    return ignored(RefusalKind::Stale, "the task is not running".to_string());
                 }
                 let due = t
                     .updated_at
@@ -406,10 +444,13 @@ impl<'d> Decider<'d> {
             }
             TimerKind::PollTimeout => {
                 if t.status != TaskStatus::Scheduled || td.poll_timeout_ms == 0 {
-                    return Outcome::Ignored("the task was picked up".to_string());
+                    return ignored(RefusalKind::Stale, "the task was picked up".to_string());
                 }
                 if t.scheduled_at.saturating_add(td.poll_timeout_ms) > self.now {
-                    return Outcome::Ignored("the poll timeout is not due".to_string());
+                    return ignored(
+                        RefusalKind::Stale,
+                        "the poll timeout is not due".to_string(),
+                    );
                 }
                 let msg = format!(
                     "no worker picked the task up within {} ms",
@@ -417,7 +458,9 @@ impl<'d> Decider<'d> {
                 );
                 self.fail_task(idx, TaskStatus::TimedOut, msg, false);
             }
-            TimerKind::WorkflowTimeout => return Outcome::Ignored("handled above".to_string()),
+            TimerKind::WorkflowTimeout => {
+                return ignored(RefusalKind::Stale, "handled above".to_string());
+            }
         }
         self.advance();
         Outcome::Applied
@@ -431,35 +474,31 @@ impl<'d> Decider<'d> {
         comment: Option<&str>,
     ) -> Outcome {
         let Some(idx) = self.st.task_index(task_id) else {
-            return Outcome::Rejected(format!(
-                "no task `{task_id}` in workflow {}",
-                self.st.workflow_id
-            ));
+            return rejected(
+                RefusalKind::UnknownTask,
+                format!("no task `{task_id}` in workflow {}", self.st.workflow_id),
+            );
         };
         let t = &self.st.tasks[idx];
         if t.task_type != "HUMAN" {
-            return Outcome::Rejected(format!(
-                "task {task_id} is a {} task, not HUMAN",
-                t.task_type
-            ));
+            return rejected(
+                RefusalKind::InvalidInput,
+                format!("task {task_id} is a {} task, not HUMAN", t.task_type),
+            );
         }
         if t.status.is_terminal() {
-            return Outcome::Ignored(format!("task {task_id} is already {}", t.status.as_str()));
+            return ignored(
+                RefusalKind::Duplicate,
+                format!("task {task_id} is already {}", t.status.as_str()),
+            );
         }
         if self.st.status.is_terminal() {
-            return Outcome::Ignored(format!("the workflow is {}", self.st.status.as_str()));
+            return ignored(
+                RefusalKind::Stale,
+                format!("the workflow is {}", self.st.status.as_str()),
+            );
         }
-        let required = self
-            .def
-            .find(&t.def_ref)
-            .and_then(|d| d.role)
-            .unwrap_or(Role::L0);
-        if by.role > required {
-            return Outcome::Rejected(format!(
-                "{} has role {:?}; deciding task {} needs {:?} or higher",
-                by.name, by.role, t.ref_name, required
-            ));
-        }
+        // The principal's role was checked by `authorize`.
         let mut out = serde_json::Map::new();
         out.insert("approved".into(), Value::Bool(approved));
         out.insert("by".into(), Value::String(by.name.clone()));
@@ -489,17 +528,23 @@ impl<'d> Decider<'d> {
         reason: Option<&str>,
     ) -> Outcome {
         let Some(idx) = self.st.task_index(task_id) else {
-            return Outcome::Rejected(format!(
-                "no task `{task_id}` in workflow {}",
-                self.st.workflow_id
-            ));
+            return rejected(
+                RefusalKind::UnknownTask,
+                format!("no task `{task_id}` in workflow {}", self.st.workflow_id),
+            );
         };
         let t = &self.st.tasks[idx];
         if t.control.child_id.as_deref() != Some(child_id) {
-            return Outcome::Ignored(format!("task {task_id} did not start workflow {child_id}"));
+            return ignored(
+                RefusalKind::Stale,
+                format!("task {task_id} did not start workflow {child_id}"),
+            );
         }
         if t.status.is_terminal() || self.st.status.is_terminal() {
-            return Outcome::Ignored(format!("task {task_id} is already {}", t.status.as_str()));
+            return ignored(
+                RefusalKind::Duplicate,
+                format!("task {task_id} is already {}", t.status.as_str()),
+            );
         }
         let mut out = output.as_object().cloned().unwrap_or_default();
         out.insert("subWorkflowId".into(), Value::String(child_id.to_string()));
@@ -515,7 +560,10 @@ impl<'d> Decider<'d> {
                 self.fail_task(idx, TaskStatus::Failed, why, false);
             }
             s => {
-                return Outcome::Rejected(format!("a child cannot end with status {}", s.as_str()));
+                return rejected(
+                    RefusalKind::InvalidInput,
+                    format!("a child cannot end with status {}", s.as_str()),
+                );
             }
         }
         self.advance();
@@ -527,10 +575,13 @@ impl<'d> Decider<'d> {
             self.st.status,
             WorkflowStatus::Failed | WorkflowStatus::TimedOut | WorkflowStatus::Terminated
         ) {
-            return Outcome::Rejected(format!(
-                "only a FAILED, TIMED_OUT or TERMINATED workflow can be retried; this one is {}",
-                self.st.status.as_str()
-            ));
+            return rejected(
+                RefusalKind::WrongStatus,
+                format!(
+                    "only a FAILED, TIMED_OUT or TERMINATED workflow can be retried; this one is {}",
+                    self.st.status.as_str()
+                ),
+            );
         }
         let to_retry: Vec<usize> = (0..self.st.tasks.len())
             .filter(|&i| {
@@ -564,29 +615,35 @@ impl<'d> Decider<'d> {
         task_input: Option<&Value>,
     ) -> Outcome {
         if !self.st.status.is_terminal() {
-            return Outcome::Rejected(format!(
-                "only an ended workflow can be rerun; this one is {}",
-                self.st.status.as_str()
-            ));
+            return rejected(
+                RefusalKind::WrongStatus,
+                format!(
+                    "only an ended workflow can be rerun; this one is {}",
+                    self.st.status.as_str()
+                ),
+            );
         }
         let Some(task_id) = from else {
             if let Some(input) = workflow_input {
                 match crate::input::apply_defaults(self.def, input) {
                     Ok(v) => self.st.input = v,
-                    Err(msg) => return Outcome::Rejected(msg),
+                    Err(msg) => return rejected(RefusalKind::InvalidInput, msg),
                 }
             }
             return self.restart_unchecked();
         };
         let Some(pos) = self.st.task_index(task_id) else {
-            return Outcome::Rejected(format!(
-                "no task `{task_id}` in workflow {}",
-                self.st.workflow_id
-            ));
+            return rejected(
+                RefusalKind::UnknownTask,
+                format!("no task `{task_id}` in workflow {}", self.st.workflow_id),
+            );
         };
         let t = &self.st.tasks[pos];
         let Some(task) = self.def_task(&t.def_ref).cloned() else {
-            return Outcome::Rejected(format!("task `{}` is not in the definition", t.ref_name));
+            return rejected(
+                RefusalKind::InvalidInput,
+                format!("task `{}` is not in the definition", t.ref_name),
+            );
         };
         if !task.kind.is_worker_task()
             && !matches!(
@@ -594,10 +651,13 @@ impl<'d> Decider<'d> {
                 TaskKind::Wait | TaskKind::Human(_) | TaskKind::SubWorkflow(_)
             )
         {
-            return Outcome::Rejected(format!(
-                "rerun from a {} task is not supported; rerun from the task before it",
-                t.task_type
-            ));
+            return rejected(
+                RefusalKind::InvalidInput,
+                format!(
+                    "rerun from a {} task is not supported; rerun from the task before it",
+                    t.task_type
+                ),
+            );
         }
         let (suffix, reason) = (t.suffix.clone(), format!("rerun from {}", t.ref_name));
         self.st.truncate_tasks(pos);
@@ -629,13 +689,17 @@ impl<'d> Decider<'d> {
 
     fn on_restarted(&mut self) -> Outcome {
         if !self.st.status.is_terminal() {
-            return Outcome::Rejected(format!(
-                "only an ended workflow can be restarted; this one is {}",
-                self.st.status.as_str()
-            ));
+            return rejected(
+                RefusalKind::WrongStatus,
+                format!(
+                    "only an ended workflow can be restarted; this one is {}",
+                    self.st.status.as_str()
+                ),
+            );
         }
         if !self.def.restartable {
-            return Outcome::Rejected(
+            return rejected(
+                RefusalKind::WrongStatus,
                 "the definition is not restartable (restartable: false)".to_string(),
             );
         }
@@ -664,21 +728,30 @@ impl<'d> Decider<'d> {
 
     fn on_task_skipped(&mut self, ref_name: &str, by: &str) -> Outcome {
         let Some(idx) = self.st.latest_index(ref_name) else {
-            return Outcome::Rejected(format!(
-                "task `{ref_name}` has not been scheduled; only a scheduled or running task can be skipped"
-            ));
+            return rejected(
+                RefusalKind::WrongStatus,
+                format!(
+                    "task `{ref_name}` has not been scheduled; only a scheduled or running task can be skipped"
+                ),
+            );
         };
         if self.st.tasks[idx].status.is_terminal() {
-            return Outcome::Rejected(format!(
-                "task `{ref_name}` is already {}",
-                self.st.tasks[idx].status.as_str()
-            ));
+            return rejected(
+                RefusalKind::WrongStatus,
+                format!(
+                    "task `{ref_name}` is already {}",
+                    self.st.tasks[idx].status.as_str()
+                ),
+            );
         }
         if !matches!(
             self.st.status,
             WorkflowStatus::Running | WorkflowStatus::Paused
         ) {
-            return Outcome::Rejected(format!("the workflow is {}", self.st.status.as_str()));
+            return rejected(
+                RefusalKind::WrongStatus,
+                format!("the workflow is {}", self.st.status.as_str()),
+            );
         }
         self.effects.push(Effect::Dequeue {
             task_id: self.st.tasks[idx].task_id.clone(),
@@ -695,23 +768,23 @@ impl<'d> Decider<'d> {
     /// workflow has ended) is ignored.
     fn live_task(&self, task_id: &str) -> Result<usize, Outcome> {
         let Some(idx) = self.st.task_index(task_id) else {
-            return Err(Outcome::Rejected(format!(
-                "no task `{task_id}` in workflow {}",
-                self.st.workflow_id
-            )));
+            return Err(rejected(
+                RefusalKind::UnknownTask,
+                format!("no task `{task_id}` in workflow {}", self.st.workflow_id),
+            ));
         };
         let t = &self.st.tasks[idx];
         if t.status.is_terminal() {
-            return Err(Outcome::Ignored(format!(
-                "task {task_id} is already {}",
-                t.status.as_str()
-            )));
+            return Err(ignored(
+                RefusalKind::Duplicate,
+                format!("task {task_id} is already {}", t.status.as_str()),
+            ));
         }
         if self.st.status.is_terminal() {
-            return Err(Outcome::Ignored(format!(
-                "the workflow is {}",
-                self.st.status.as_str()
-            )));
+            return Err(ignored(
+                RefusalKind::Stale,
+                format!("the workflow is {}", self.st.status.as_str()),
+            ));
         }
         Ok(idx)
     }

@@ -15,12 +15,38 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// The engine acting on its own (timers, runners): full authority.
+    /// The engine acting on its own (timers, child workflows ending, terminating
+    /// children): full authority.
     pub fn system() -> Self {
         Principal {
             name: "baton".to_string(),
             role: Role::L0,
         }
+    }
+
+    /// A worker (remote over HTTP or a local runner): role L3, it may poll and update
+    /// worker tasks only.
+    pub fn worker(worker_id: impl Into<String>) -> Self {
+        Principal {
+            name: worker_id.into(),
+            role: Role::L3,
+        }
+    }
+
+    /// Who caused a `TaskStarted` / `TaskUpdated` stored before events carried their
+    /// principal. Those events were applied with no authority check, so replaying them
+    /// must not check either: the legacy principal has full authority (L0), which keeps
+    /// the replay of old histories identical to what was applied then.
+    pub fn legacy() -> Self {
+        Principal {
+            name: "legacy".to_string(),
+            role: Role::L0,
+        }
+    }
+
+    /// Whether this is a worker (role L3) rather than a person, operator or the engine.
+    pub fn is_worker(&self) -> bool {
+        self.role == Role::L3
     }
 }
 
@@ -46,6 +72,10 @@ pub enum Event {
         /// The worker's id.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         worker_id: Option<String>,
+        /// Who polled (a worker, L3). Histories stored before this field existed read
+        /// as [`Principal::legacy`].
+        #[serde(default = "Principal::legacy")]
+        by: Principal,
     },
     /// A worker (or an API call) reports on a task: Conductor's `TaskResult`.
     TaskUpdated {
@@ -66,6 +96,10 @@ pub enum Event {
         /// The worker's id.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         worker_id: Option<String>,
+        /// Who reported (a worker is L3). Histories stored before this field existed read
+        /// as [`Principal::legacy`].
+        #[serde(default = "Principal::legacy")]
+        by: Principal,
     },
     /// A timer the decider asked for is due.
     TimerFired {

@@ -10,6 +10,7 @@
 //! The runtime owns everything else: it stores each decision in one transaction and
 //! carries out the [`Effect`]s (queues, timers, child workflows).
 
+mod authorize;
 mod backoff;
 mod decide;
 mod dynamic;
@@ -18,11 +19,13 @@ mod event;
 mod fail;
 mod flow;
 mod input;
+mod refusal;
 mod scope;
 mod start;
 mod state;
 mod walk;
 
+pub use authorize::{OPERATOR_ROLE, authorize};
 pub use backoff::retry_delay_ms;
 pub use decide::{Decision, Outcome, decide};
 pub use event::{
@@ -31,6 +34,7 @@ pub use event::{
 };
 pub use fail::inline_failure_def;
 pub use input::apply_defaults;
+pub use refusal::{Refusal, RefusalKind};
 pub use state::{
     ControlState, ParentLink, TaskInstance, TaskStatus, Timestamp, WorkflowState, WorkflowStatus,
 };

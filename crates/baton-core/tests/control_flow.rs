@@ -534,7 +534,7 @@ fn human_rejection_fails_without_retry_and_authority_is_checked() {
         comment: None,
     });
     assert!(
-        matches!(out, Outcome::Rejected(ref m) if m.contains("L1")),
+        matches!(out, Outcome::Rejected(ref m) if m.contains("L1") && m.kind == RefusalKind::Forbidden),
         "{out:?}"
     );
     run.apply(Event::HumanDecision {

@@ -76,6 +76,7 @@ fn terminal_errors_are_not_retried() {
         reason: Some("bad input".into()),
         callback_after_ms: None,
         worker_id: None,
+        by: Principal::worker("w1"),
     });
     assert_eq!(run.t("a").attempt, 0);
     assert_eq!(run.wf_status(), WorkflowStatus::Failed);
@@ -197,6 +198,7 @@ fn response_timeout_retries_a_silent_worker_but_progress_extends_it() {
         reason: None,
         callback_after_ms: None,
         worker_id: None,
+        by: Principal::worker("w1"),
     });
     run.advance_to(t0 + 1500);
     assert_eq!(
@@ -215,6 +217,7 @@ fn response_timeout_retries_a_silent_worker_but_progress_extends_it() {
         reason: None,
         callback_after_ms: None,
         worker_id: None,
+        by: Principal::worker("w1"),
     });
     assert!(
         matches!(late, Outcome::Ignored(_)),
@@ -249,6 +252,7 @@ fn callback_after_puts_the_task_back_on_the_queue_later() {
         reason: None,
         callback_after_ms: Some(60_000),
         worker_id: None,
+        by: Principal::worker("w1"),
     });
     assert_eq!(run.queue.len(), 1);
     assert_eq!(run.queue[0].visible_at, run.now + 60_000);
@@ -294,8 +298,9 @@ fn duplicate_and_late_results_change_nothing() {
         reason: None,
         callback_after_ms: None,
         worker_id: None,
+        by: Principal::worker("w1"),
     });
-    assert!(matches!(again, Outcome::Ignored(_)));
+    assert!(matches!(again, Outcome::Ignored(ref r) if r.kind == RefusalKind::Duplicate));
     assert_eq!(run.t("a").output, json!({"v": 1}));
     assert_eq!(
         run.state.tasks.iter().filter(|t| t.ref_name == "b").count(),
@@ -305,8 +310,9 @@ fn duplicate_and_late_results_change_nothing() {
     let unknown = run.apply(Event::TaskStarted {
         task_id: "nope".into(),
         worker_id: None,
+        by: Principal::worker("w1"),
     });
-    assert!(matches!(unknown, Outcome::Rejected(_)));
+    assert!(matches!(unknown, Outcome::Rejected(ref r) if r.kind == RefusalKind::UnknownTask));
 }
 
 #[test]
@@ -334,8 +340,12 @@ fn control_tasks_cannot_be_completed_from_outside() {
         reason: None,
         callback_after_ms: None,
         worker_id: None,
+        by: Principal::worker("w1"),
     });
-    assert!(matches!(out, Outcome::Rejected(_)), "{out:?}");
+    assert!(
+        matches!(out, Outcome::Rejected(ref r) if r.kind == RefusalKind::EngineOwned),
+        "{out:?}"
+    );
 }
 
 #[test]

@@ -169,6 +169,7 @@ fn update(task_id: String, status: TaskResultStatus, output: serde_json::Value) 
         reason: Some("r".into()),
         callback_after_ms: None,
         worker_id: None,
+        by: Principal::worker("w1"),
     }
 }
 
@@ -235,6 +236,7 @@ fn apply_step(run: &mut Run, s: &Step, seen: &mut Vec<String>) {
                 run.apply(Event::TaskStarted {
                     task_id: t.task_id,
                     worker_id: Some("w".into()),
+                    by: Principal::worker("w1"),
                 });
             }
         }

@@ -2,7 +2,7 @@
 //! worker does over HTTP (at-least-once delivery, results applied once).
 
 use crate::engine::{EngineError, EngineEvent, EngineHandle};
-use baton_core::{Event, TaskResultStatus};
+use baton_core::{Event, Principal, TaskResultStatus};
 use baton_runners::{Runner, Runners, TaskOutcome, TaskRequest};
 use baton_store::Claimed;
 use std::collections::HashSet;
@@ -199,7 +199,7 @@ async fn run_one(
             // Shutting down: leave the task leased; it runs again after a restart.
             return;
         }
-        let event = outcome_event(c.task.task_id.clone(), outcome);
+        let event = outcome_event(c.task.task_id.clone(), outcome, worker);
         // A failed report leaves the task leased; it is handed out again later
         // (at-least-once), and the duplicate result is ignored.
         for attempt in 0..5u64 {
@@ -221,8 +221,10 @@ async fn run_one(
     }
 }
 
-/// The decider event for a runner's outcome.
-pub fn outcome_event(task_id: String, outcome: TaskOutcome) -> Event {
+/// The decider event for a runner's outcome, reported by `worker` (a local runner acts
+/// as a worker: role L3).
+pub fn outcome_event(task_id: String, outcome: TaskOutcome, worker: &str) -> Event {
+    let by = Principal::worker(worker);
     match outcome {
         TaskOutcome::Completed { output } => Event::TaskUpdated {
             task_id,
@@ -231,6 +233,7 @@ pub fn outcome_event(task_id: String, outcome: TaskOutcome) -> Event {
             reason: None,
             callback_after_ms: None,
             worker_id: None,
+            by,
         },
         TaskOutcome::Failed {
             reason,
@@ -247,6 +250,7 @@ pub fn outcome_event(task_id: String, outcome: TaskOutcome) -> Event {
             reason: Some(reason),
             callback_after_ms: None,
             worker_id: None,
+            by,
         },
         TaskOutcome::InProgress {
             output,
@@ -258,6 +262,7 @@ pub fn outcome_event(task_id: String, outcome: TaskOutcome) -> Event {
             reason: None,
             callback_after_ms: Some(callback_after_ms),
             worker_id: None,
+            by,
         },
     }
 }

@@ -286,6 +286,7 @@ async fn waits_survive_a_restart_and_results_apply_once() {
         reason: None,
         callback_after_ms: None,
         worker_id: None,
+        by: Principal::worker("w1"),
     };
     assert_eq!(
         h.send(&id, done.clone()).await.expect("send"),

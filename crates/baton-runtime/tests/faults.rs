@@ -301,6 +301,7 @@ async fn a_failed_commit_reaches_every_caller_and_leaves_nothing() {
             Event::TaskStarted {
                 task_id: task_id.clone(),
                 worker_id: Some("w".into()),
+                by: baton_core::Principal::worker("w"),
             },
         )
         .await;
@@ -318,6 +319,7 @@ async fn a_failed_commit_reaches_every_caller_and_leaves_nothing() {
             Event::TaskStarted {
                 task_id,
                 worker_id: Some("w".into()),
+                by: baton_core::Principal::worker("w"),
             },
         )
         .await

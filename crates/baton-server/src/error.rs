@@ -3,6 +3,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use baton_core::{Refusal, RefusalKind};
 use baton_model::Diagnostic;
 use baton_runtime::EngineError;
 use serde::{Deserialize, Serialize};
@@ -150,6 +151,12 @@ impl ApiError {
         )
     }
 
+    /// The answer to a refusal of the decider, by its kind: Forbidden 403, UnknownTask
+    /// 404, InvalidInput 400, the rest (wrong status, engine-owned task) 409.
+    pub fn refused(r: &Refusal) -> Self {
+        ApiError::new(refusal_status(r.kind), r.message.clone())
+    }
+
     /// The JSON body of this error.
     pub fn body(&self) -> ErrorBody {
         ErrorBody {
@@ -160,6 +167,19 @@ impl ApiError {
                 || self.status == StatusCode::TOO_MANY_REQUESTS,
             validation_errors: self.validation_errors.clone(),
         }
+    }
+}
+
+/// The HTTP status of a refusal kind.
+pub(crate) fn refusal_status(kind: RefusalKind) -> StatusCode {
+    match kind {
+        RefusalKind::Forbidden => StatusCode::FORBIDDEN,
+        RefusalKind::UnknownTask => StatusCode::NOT_FOUND,
+        RefusalKind::InvalidInput => StatusCode::BAD_REQUEST,
+        RefusalKind::WrongStatus
+        | RefusalKind::EngineOwned
+        | RefusalKind::Duplicate
+        | RefusalKind::Stale => StatusCode::CONFLICT,
     }
 }
 
@@ -196,7 +216,7 @@ impl From<EngineError> for ApiError {
                 StatusCode::NOT_FOUND
             }
             EngineError::InvalidDefinition(_) => StatusCode::BAD_REQUEST,
-            EngineError::Rejected(_) => StatusCode::CONFLICT,
+            EngineError::Rejected(r) => refusal_status(r.kind),
             EngineError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
         };
         ApiError::new(status, e.to_string())
@@ -220,9 +240,13 @@ mod tests {
     fn engine_errors_map_to_statuses() {
         let e: ApiError = EngineError::UnknownWorkflow("w".into()).into();
         assert_eq!(e.status, StatusCode::NOT_FOUND);
-        let e: ApiError = EngineError::Rejected("no".into()).into();
+        let e: ApiError = EngineError::Rejected(Refusal::wrong_status("no")).into();
         assert_eq!(e.status, StatusCode::CONFLICT);
         assert_eq!(e.body().code, "CONFLICT");
+        assert_eq!(e.message, "no");
+        let e: ApiError = EngineError::Rejected(Refusal::forbidden("role")).into();
+        assert_eq!(e.status, StatusCode::FORBIDDEN);
+        assert_eq!(e.body().code, "FORBIDDEN");
         let e: ApiError = EngineError::Stopped.into();
         assert!(e.body().retryable);
         let busy = baton_store::StoreError::Unavailable("busy".into());

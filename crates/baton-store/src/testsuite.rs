@@ -567,6 +567,7 @@ pub fn checkpoint_and_tail(store: &mut dyn Store) {
             Event::TaskStarted {
                 task_id: "c1-t0".into(),
                 worker_id: Some("w".into()),
+                by: baton_core::Principal::worker("w"),
             },
         ),
         (
@@ -578,6 +579,7 @@ pub fn checkpoint_and_tail(store: &mut dyn Store) {
                 reason: None,
                 callback_after_ms: None,
                 worker_id: None,
+                by: baton_core::Principal::worker("w"),
             },
         ),
     ];

@@ -93,9 +93,9 @@ fn describe(e: &Event) -> (String, String) {
                     .unwrap_or_default()
             ),
         ),
-        Event::TaskStarted { task_id, worker_id } => {
-            (worker(worker_id), format!("picked up {task_id}"))
-        }
+        Event::TaskStarted {
+            task_id, worker_id, ..
+        } => (worker(worker_id), format!("picked up {task_id}")),
         Event::TaskUpdated {
             task_id,
             status,

@@ -177,6 +177,7 @@ impl Run {
         self.apply(Event::TaskStarted {
             task_id,
             worker_id: Some("w1".into()),
+            by: Principal::worker("w1"),
         })
     }
 
@@ -191,6 +192,7 @@ impl Run {
             reason: None,
             callback_after_ms: None,
             worker_id: Some("w1".into()),
+            by: Principal::worker("w1"),
         })
     }
 
@@ -205,6 +207,7 @@ impl Run {
             reason: Some(reason.into()),
             callback_after_ms: None,
             worker_id: None,
+            by: Principal::worker("w1"),
         })
     }
 
@@ -236,6 +239,7 @@ impl Run {
                 reason: None,
                 callback_after_ms: None,
                 worker_id: None,
+                by: Principal::worker("w1"),
             });
         }
     }

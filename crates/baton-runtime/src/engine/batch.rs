@@ -395,6 +395,7 @@ impl Worker {
             let event = Event::TaskStarted {
                 task_id: c.task.task_id.clone(),
                 worker_id: Some(worker.to_string()),
+                by: Principal::worker(worker),
             };
             match self.apply(tx, &c.workflow_id, event, now, b) {
                 Ok(Outcome::Applied) => out.push(c),

@@ -41,7 +41,7 @@ pub enum EngineError {
     UnknownWorkflow(String),
     /// The decider refused the request (wrong state, missing input, authority, ...).
     #[error("{0}")]
-    Rejected(String),
+    Rejected(baton_core::Refusal),
     /// The engine has stopped.
     #[error("the engine has stopped")]
     Stopped,

@@ -49,8 +49,8 @@ impl Worker {
         let decision = decide(&def, state, &event, now);
         match &decision.outcome {
             Outcome::Applied => {}
-            Outcome::Rejected(m) | Outcome::Ignored(m) => {
-                return Err(EngineError::Rejected(m.clone()));
+            Outcome::Rejected(r) | Outcome::Ignored(r) => {
+                return Err(EngineError::Rejected(r.clone()));
             }
         }
         let meta = WorkflowMeta {

@@ -9,7 +9,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use baton_core::{Event, Outcome, TaskResultStatus, Timestamp};
+use baton_core::{Event, Outcome, Principal, RefusalKind, TaskResultStatus, Timestamp};
 use baton_runtime::EngineError;
 use serde::Deserialize;
 use serde_json::Value;
@@ -21,6 +21,9 @@ use utoipa_axum::routes;
 
 /// Worker id recorded when a poll names none.
 const ANONYMOUS_WORKER: &str = "unknown";
+
+/// Principal name of a task update that names no worker.
+const UNNAMED_WORKER: &str = "conductor-worker";
 
 /// The routes of this module.
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -179,7 +182,7 @@ fn parse_status(s: Option<&str>, extend_lease: bool) -> ApiResult<TaskResultStat
     }
 }
 
-/// Whether a task exists (for telling 404 from 409 after a rejection).
+/// Whether a task exists.
 async fn task_exists(st: &AppState, workflow_id: &str, task_id: &str) -> ApiResult<bool> {
     let (w, t) = (workflow_id.to_string(), task_id.to_string());
     read(st, move |r| {
@@ -223,6 +226,8 @@ async fn apply(st: &AppState, body: &[u8]) -> ApiResult<Update> {
             .filter(|s| *s > 0)
             .map(|s| s.saturating_mul(1000)),
         worker_id: r.worker_id.clone(),
+        // Whoever calls the worker API acts as a worker (L3), never as an operator.
+        by: Principal::worker(r.worker_id.as_deref().unwrap_or(UNNAMED_WORKER)),
     };
     let not_found =
         || ApiError::not_found(format!("no task `{task_id}` in workflow `{workflow_id}`"));
@@ -230,13 +235,8 @@ async fn apply(st: &AppState, body: &[u8]) -> ApiResult<Update> {
     let applied = match st.engine.send(&workflow_id, event).await {
         Ok(Outcome::Applied) => true,
         Ok(Outcome::Ignored(_)) => false,
-        Ok(Outcome::Rejected(m)) => {
-            return Err(if task_exists(st, &workflow_id, &task_id).await? {
-                ApiError::conflict(m)
-            } else {
-                not_found()
-            });
-        }
+        Ok(Outcome::Rejected(r)) if r.kind == RefusalKind::UnknownTask => return Err(not_found()),
+        Ok(Outcome::Rejected(r)) => return Err(ApiError::refused(&r)),
         Err(EngineError::UnknownWorkflow(_)) => return Err(not_found()),
         Err(e) => return Err(e.into()),
     };
@@ -276,6 +276,7 @@ async fn apply(st: &AppState, body: &[u8]) -> ApiResult<Update> {
     responses(
         (status = 200, description = "Recorded (a result for an ended task is ignored)", body = String, content_type = "text/plain"),
         (status = 400, description = "Not a valid TaskResult", body = ErrorBody),
+        (status = 403, description = "Workers may not update this task (a HUMAN task)", body = ErrorBody),
         (status = 404, description = "No such task", body = ErrorBody),
         (status = 409, description = "The task cannot be updated (e.g. a system task)", body = ErrorBody),
     ))]
@@ -294,7 +295,9 @@ async fn update_task(State(st): State<AppState>, body: Bytes) -> ApiResult<Respo
     responses(
         (status = 200, description = "The next task, or null", body = Option<Task>),
         (status = 400, description = "Not a valid TaskResult", body = ErrorBody),
+        (status = 403, description = "Workers may not update this task (a HUMAN task)", body = ErrorBody),
         (status = 404, description = "No such task", body = ErrorBody),
+        (status = 409, description = "The task cannot be updated (e.g. a system task)", body = ErrorBody),
     ))]
 async fn update_task_v2(State(st): State<AppState>, body: Bytes) -> ApiResult<Response> {
     let u = apply(&st, &body).await?;

@@ -41,7 +41,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 /// Starts a workflow; engine rejections at start are the caller's input (400).
 async fn start(st: &AppState, req: StartWorkflow) -> ApiResult<String> {
     st.engine.start(req).await.map_err(|e| match e {
-        EngineError::Rejected(m) => ApiError::bad_request(m),
+        EngineError::Rejected(r) => ApiError::bad_request(r.message),
         other => other.into(),
     })
 }
@@ -270,7 +270,7 @@ pub(crate) struct TerminateQuery {
 async fn operate(st: &AppState, id: &str, event: Event) -> ApiResult<()> {
     match st.engine.send(id, event).await? {
         Outcome::Applied | Outcome::Ignored(_) => Ok(()),
-        Outcome::Rejected(m) => Err(ApiError::conflict(m)),
+        Outcome::Rejected(r) => Err(ApiError::refused(&r)),
     }
 }
 

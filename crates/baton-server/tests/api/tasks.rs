@@ -286,3 +286,114 @@ async fn task_lookup_logs_and_queues() {
         .assert_error(400, "taskType");
     h.shutdown().await;
 }
+
+/// Registers and starts `approval`: a HUMAN task `approve`, then the SIMPLE task `work`.
+/// Answers the workflow id and the HUMAN task's id.
+async fn start_human(h: &crate::harness::Harness) -> (String, String) {
+    let def = json!({
+        "name": "approval", "version": 1, "schemaVersion": 2, "ownerEmail": "t@example.com",
+        "tasks": [
+            {"name": "approve", "taskReferenceName": "approve", "type": "HUMAN"},
+            {"name": "work", "taskReferenceName": "w", "type": "SIMPLE"}
+        ]
+    });
+    h.post("/api/metadata/workflow", &def.to_string())
+        .await
+        .assert_ok();
+    let a = h.post("/api/workflow/approval", "{}").await;
+    a.assert_ok();
+    let id = a.text;
+    let w = h.get(&format!("/api/workflow/{id}")).await.json();
+    assert_eq!(w["tasks"][0]["taskType"], "HUMAN", "{w}");
+    assert_eq!(w["tasks"][0]["status"], "IN_PROGRESS", "{w}");
+    let tid = w["tasks"][0]["taskId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    (id, tid)
+}
+
+#[tokio::test]
+async fn workers_cannot_complete_a_human_task() {
+    let h = harness();
+    let (id, tid) = start_human(&h).await;
+    for (uri, status) in [
+        ("/api/tasks", "COMPLETED"),
+        ("/api/tasks", "FAILED"),
+        ("/api/tasks/update-v2", "COMPLETED"),
+    ] {
+        let result = json!({"workflowInstanceId": id, "taskId": tid, "status": status,
+            "outputData": {"approved": true}, "workerId": "w1"});
+        let body = h
+            .post(uri, &result.to_string())
+            .await
+            .assert_error(403, "L0");
+        assert_eq!(body["code"], "FORBIDDEN", "{body}");
+        assert_eq!(body["status"], 403, "{body}");
+        assert!(
+            body["message"].as_str().unwrap_or("").contains("approve"),
+            "{body}"
+        );
+    }
+    // Without a workerId too.
+    let result = json!({"taskId": tid, "status": "COMPLETED"});
+    h.post("/api/tasks", &result.to_string())
+        .await
+        .assert_error(403, "conductor-worker");
+    // Nothing changed.
+    let w = h.get(&format!("/api/workflow/{id}")).await.json();
+    assert_eq!(w["status"], "RUNNING", "{w}");
+    assert_eq!(w["tasks"][0]["status"], "IN_PROGRESS", "{w}");
+    assert_eq!(w["tasks"].as_array().map(Vec::len), Some(1), "{w}");
+    // The authorized way: a person with the role decides through the engine.
+    let decided = h
+        .handle
+        .send(
+            &id,
+            baton_core::Event::HumanDecision {
+                task_id: tid.clone(),
+                approved: true,
+                by: baton_core::Principal {
+                    name: "ada".into(),
+                    role: baton_model::Role::L0,
+                },
+                comment: None,
+            },
+        )
+        .await
+        .expect("send");
+    assert_eq!(decided, baton_core::Outcome::Applied);
+    let w = h.get(&format!("/api/workflow/{id}")).await.json();
+    assert_eq!(w["tasks"][0]["status"], "COMPLETED", "{w}");
+    assert_eq!(w["tasks"][1]["referenceTaskName"], "w", "{w}");
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn refusals_map_to_statuses_without_a_second_read() {
+    let h = harness();
+    h.register_simple().await;
+    let id = h.start_simple().await;
+    // Unknown task of a known workflow: 404.
+    h.post(
+        "/api/tasks",
+        &json!({"workflowInstanceId": id, "taskId": format!("{id}-t42"), "status": "COMPLETED"})
+            .to_string(),
+    )
+    .await
+    .assert_error(404, "t42");
+    // An update to an ended task keeps today's behaviour: ignored, 200, nothing changes.
+    let t = h.poll_work().await;
+    let tid = t["taskId"].as_str().unwrap_or_default().to_string();
+    let done =
+        json!({"taskId": tid, "status": "COMPLETED", "outputData": {"y": 1}, "workerId": "w1"});
+    h.post("/api/tasks", &done.to_string()).await.assert_ok();
+    let late = json!({"taskId": tid, "status": "FAILED", "outputData": {"y": 2}, "workerId": "w1"});
+    let a = h.post("/api/tasks", &late.to_string()).await;
+    a.assert_ok();
+    assert_eq!(a.text, tid);
+    let w = h.get(&format!("/api/workflow/{id}")).await.json();
+    assert_eq!(w["status"], "COMPLETED", "{w}");
+    assert_eq!(w["output"]["y"], 1, "{w}");
+    h.shutdown().await;
+}
