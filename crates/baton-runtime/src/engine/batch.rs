@@ -734,16 +734,19 @@ impl Worker {
     }
 }
 
+/// Lines for one `log_to` file: (path, workflow id, events).
+type LogJob = (String, String, Vec<(Timestamp, Event)>);
+
 /// Writes `monitoring.log_to` files on a thread of its own, in commit order, so a slow
 /// or full disk never holds up the engine thread.
 struct LogWriter {
-    jobs: Option<mpsc::Sender<(String, String, Vec<(Timestamp, Event)>)>>,
+    jobs: Option<mpsc::Sender<LogJob>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl LogWriter {
     fn start() -> LogWriter {
-        let (jobs, rx) = mpsc::channel::<(String, String, Vec<(Timestamp, Event)>)>();
+        let (jobs, rx) = mpsc::channel::<LogJob>();
         let thread = std::thread::Builder::new()
             .name("baton-log-to".into())
             .spawn(move || {
