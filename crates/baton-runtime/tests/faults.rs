@@ -155,11 +155,7 @@ impl Tx for FaultyTx<'_> {
     fn next_timer_due(&mut self) -> Result<Option<Timestamp>, StoreError> {
         self.inner.next_timer_due()
     }
-    fn append_events(
-        &mut self,
-        at: Timestamp,
-        events: &[serde_json::Value],
-    ) -> Result<u64, StoreError> {
+    fn append_events(&mut self, at: Timestamp, events: &[String]) -> Result<u64, StoreError> {
         self.inner.append_events(at, events)
     }
     fn commit(self: Box<Self>) -> Result<(), StoreError> {

@@ -142,15 +142,11 @@ pub trait Tx {
     /// When the earliest timer is due.
     fn next_timer_due(&mut self) -> Result<Option<Timestamp>, StoreError>;
 
-    /// Appends one batch of engine events (each a JSON value) to the durable event log
+    /// Appends one batch of engine events (each the text of one JSON value) to the durable event log
     /// and returns the id given to the first; the others follow it one by one. Ids only
     /// grow and are never reused, so a stream can resume after the last id it saw.
     /// Returns 0 and writes nothing for an empty batch.
-    fn append_events(
-        &mut self,
-        at: Timestamp,
-        events: &[serde_json::Value],
-    ) -> Result<u64, StoreError>;
+    fn append_events(&mut self, at: Timestamp, events: &[String]) -> Result<u64, StoreError>;
 
     /// Makes everything durable.
     fn commit(self: Box<Self>) -> Result<(), StoreError>;

@@ -635,22 +635,33 @@ pub fn event_log(store: &mut dyn Store) {
     );
     let mut tx = store.begin().expect("begin");
     assert_eq!(
-        tx.append_events(5, &[]).expect("empty batch"),
+        tx.append_events(5, &[] as &[String]).expect("empty batch"),
         0,
         "an empty batch writes nothing"
     );
     let first = tx
-        .append_events(10, &[json!({"n": 1}), json!({"n": 2}), json!({"n": 3})])
+        .append_events(
+            10,
+            &[
+                json!({"n": 1}).to_string(),
+                json!({"n": 2}).to_string(),
+                json!({"n": 3}).to_string(),
+            ],
+        )
         .expect("append");
-    let second = tx.append_events(20, &[json!({"n": 4})]).expect("append");
+    let second = tx
+        .append_events(20, &[json!({"n": 4}).to_string()])
+        .expect("append");
     tx.commit().expect("commit");
     assert_eq!((first, second), (1, 4), "ids are dense across batches");
     let mut tx = store.begin().expect("begin");
-    tx.append_events(30, &[json!({"n": 99})]).expect("append");
+    tx.append_events(30, &[json!({"n": 99}).to_string()])
+        .expect("append");
     drop(tx); // rolled back: its id is given again
     let mut tx = store.begin().expect("begin");
     assert_eq!(
-        tx.append_events(40, &[json!({"n": 5})]).expect("append"),
+        tx.append_events(40, &[json!({"n": 5}).to_string()])
+            .expect("append"),
         5,
         "a rolled-back batch's id is given again"
     );

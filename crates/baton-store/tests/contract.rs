@@ -119,7 +119,8 @@ fn sqlite_store_keeps_a_durable_event_log() {
     let mut store = SqliteStore::open(&path, Durability::Full).expect("reopen");
     let mut tx = store.begin().expect("begin");
     assert_eq!(
-        tx.append_events(50, &[json!({"n": 6})]).expect("append"),
+        tx.append_events(50, &[json!({"n": 6}).to_string()])
+            .expect("append"),
         6,
         "ids go on after a reopen"
     );
