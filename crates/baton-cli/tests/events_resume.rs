@@ -273,5 +273,20 @@ fn a_reconnecting_client_gets_exactly_what_it_missed_across_a_restart() {
         "{text}"
     );
     assert!(text.contains("Last-Event-ID"), "{text}");
+
+    // So is an id past the log's end: it would hide every event until the ids caught up.
+    let mut s = TcpStream::connect(host).expect("connect");
+    write!(
+        s,
+        "GET /api/v1/events HTTP/1.0\r\nLast-Event-ID: 999999\r\n\r\n"
+    )
+    .expect("req");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut s, &mut text).expect("read");
+    assert!(
+        text.starts_with("HTTP/1.0 400") || text.starts_with("HTTP/1.1 400"),
+        "{text}"
+    );
+    assert!(text.contains("beyond the newest event"), "{text}");
     stop(child);
 }

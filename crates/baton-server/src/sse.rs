@@ -119,15 +119,11 @@ async fn events(
     };
     // Subscribe before reading the store, so nothing committed in between is missed.
     let live = st.engine.subscribe_durable();
-    // Without a position the stream starts now: fixed before the client hears back, so
-    // whatever it does after the response is in its stream.
-    let after = match after {
-        Some(n) => n,
-        None => {
-            let engine = st.engine.clone();
-            tokio::task::spawn_blocking(move || {
-                engine.reader()?.last_event_id().map_err(Into::into)
-            })
+    // The log's end, read after subscribing: without a position the stream starts here,
+    // fixed before the client hears back, so whatever it does next is in its stream.
+    let engine = st.engine.clone();
+    let newest =
+        tokio::task::spawn_blocking(move || engine.reader()?.last_event_id().map_err(Into::into))
             .await
             .map_err(|e| {
                 ApiError::new(
@@ -135,8 +131,17 @@ async fn events(
                     format!("cannot read the event log: {e}"),
                 )
             })?
-            .map_err(|e: baton_runtime::EngineError| ApiError::from(e))?
+            .map_err(|e: baton_runtime::EngineError| ApiError::from(e))?;
+    let after = match after {
+        // A position past the log's end (another database, a wiped one) would hide every
+        // event until the ids caught up: say so instead.
+        Some(n) if n > newest => {
+            return Err(ApiError::bad_request(format!(
+                "event id {n} is beyond the newest event ({newest}) of this server; reconnect without Last-Event-ID, or with an id it sent"
+            )));
         }
+        Some(n) => n,
+        None => newest,
     };
     let (out, rx) = mpsc::channel(CLIENT_BUFFER);
     let feed = Feed {

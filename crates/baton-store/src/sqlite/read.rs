@@ -120,10 +120,13 @@ pub(crate) fn events_after(
     after: u64,
     limit: usize,
 ) -> Result<Vec<StoredEvent>, StoreError> {
-    // Each row holds one batch: ids `id .. id + count`.
+    // Each row holds one batch: ids `id .. id + count`. Start at the row holding `after`
+    // (a key seek, so a long catch-up reads each row once, not the table per page).
     let mut stmt = conn
         .prepare_cached(
-            "SELECT id, count, at, body FROM events WHERE id + count > ?1 ORDER BY id LIMIT ?2",
+            "SELECT id, count, at, body FROM events \
+             WHERE id >= (SELECT COALESCE(MAX(id), 0) FROM events WHERE id <= ?1) \
+             ORDER BY id LIMIT ?2",
         )
         .map_err(db)?;
     let rows = stmt
