@@ -2,42 +2,13 @@
 //! transitions (some while the server is down and restarted), and reconnects receives
 //! exactly the transitions it missed, in order, with none repeated.
 
+mod common;
+use common::{baton, repo, server};
+
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
-
-fn baton() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_baton"));
-    c.stdin(Stdio::null());
-    c
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Starts `baton server` on a free port; returns the process and its `host:port`.
-fn server(db: &Path) -> (Child, String) {
-    let mut child = baton()
-        .args(["server", "--bind", "127.0.0.1:0", "--db"])
-        .arg(db)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn server");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let first = lines.next().expect("a line").expect("readable");
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {first:?}"))
-        .to_string();
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
-}
 
 fn stop(mut child: Child) {
     let _ = Command::new("kill")

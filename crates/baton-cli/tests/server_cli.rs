@@ -1,19 +1,10 @@
 //! `baton server` and the CLI verbs over it (`--server URL`) and over a local database.
 
-use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+mod common;
+use common::{baton, repo, server};
+
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-
-fn baton() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_baton"));
-    c.stdin(Stdio::null());
-    c
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn ok(out: &Output) -> String {
     assert_eq!(
@@ -24,28 +15,6 @@ fn ok(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-/// Starts `baton server` on a free port; returns the process and its URL.
-fn server(db: &Path) -> (Child, String) {
-    let mut child = baton()
-        .args(["server", "--bind", "127.0.0.1:0", "--db"])
-        .arg(db)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn server");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let first = lines.next().expect("a line").expect("readable");
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {first:?}"))
-        .to_string();
-    // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
 }
 
 #[test]
