@@ -229,7 +229,7 @@ impl Feed {
             let full = page.len() >= CATCH_UP_PAGE;
             for stored in page {
                 after = stored.id;
-                match serde_json::from_value::<EngineEvent>(stored.body) {
+                match EngineEvent::from_stored(&stored) {
                     Ok(ev) => {
                         if !self.send(Some(stored.id), &ev).await {
                             return None;

@@ -668,7 +668,7 @@ impl Worker {
         }
         let mut bodies = Vec::new();
         for e in b.out.iter().filter(|e| e.is_durable()) {
-            match serde_json::to_string(e) {
+            match super::event_log::encode(e, now) {
                 Ok(v) => bodies.push(v),
                 Err(err) => {
                     self.fail(

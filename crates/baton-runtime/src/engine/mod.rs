@@ -2,6 +2,7 @@
 
 mod batch;
 mod cache;
+mod event_log;
 mod start;
 
 use crate::clock::Clock;
