@@ -753,9 +753,6 @@ impl<'d> Decider<'d> {
                 format!("the workflow is {}", self.st.status.as_str()),
             );
         }
-        self.effects.push(Effect::Dequeue {
-            task_id: self.st.tasks[idx].task_id.clone(),
-        });
         self.set_status(idx, TaskStatus::Skipped, Some(format!("skipped by {by}")));
         self.advance();
         Outcome::Applied
@@ -802,7 +799,9 @@ impl<'d> Decider<'d> {
         index.get(def_ref).copied()
     }
 
-    /// Changes a task's status, recording the transition.
+    /// Changes a task's status, recording the transition. An attempt that leaves
+    /// SCHEDULED / IN_PROGRESS for an end status leaves its queue too (a no-op for
+    /// attempts that were never queued).
     pub(crate) fn set_status(&mut self, idx: usize, to: TaskStatus, reason: Option<String>) {
         let now = self.now;
         let t = &mut self.st.tasks[idx];
@@ -813,6 +812,11 @@ impl<'d> Decider<'d> {
         }
         if to.is_terminal() {
             t.ended_at = Some(now);
+            if !from.is_terminal() {
+                self.effects.push(Effect::Dequeue {
+                    task_id: t.task_id.clone(),
+                });
+            }
         }
         self.changed = true;
         self.transitions.push(Transition {
