@@ -80,7 +80,7 @@ pub(crate) struct Decider<'d> {
     /// Ref → task of the definition, built on first use (a tree walk per lookup otherwise).
     index: std::cell::OnceCell<std::collections::HashMap<&'d str, &'d baton_model::Task>>,
     /// Ref → (attempt, position in its `forked` list) of the tasks dynamic forks started,
-    /// latest fork first; built on first use, dropped when a fork starts tasks.
+    /// a later fork's task winning; built on first use, dropped when a fork starts tasks.
     pub(crate) forked_index:
         std::cell::RefCell<Option<std::collections::HashMap<String, (usize, usize)>>>,
     /// Forked-task lookups done by scanning so far (few lookups do not pay for an index).
