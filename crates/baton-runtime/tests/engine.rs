@@ -457,3 +457,44 @@ async fn terminating_a_parent_stops_its_child_and_leaves_nothing_queued_or_armed
     assert_eq!(left, Vec::new(), "the canceled task left its queue");
     eng.shutdown().await;
 }
+
+/// Effects are carried out in the order the decider wrote them: a task queued and canceled
+/// by the same decision (a TERMINATE in a parallel branch) leaves no row behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_queued_and_canceled_in_one_decision_leaves_no_queue_row() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let eng = engine(&dir.path().join("b.db"));
+    let h = eng.handle();
+    let def = load(
+        r#"{"name": "stop", "tasks": [
+        {"type": "FORK_JOIN", "name": "fork", "taskReferenceName": "fork", "forkTasks": [
+            [{"name": "nobody_serves_this", "taskReferenceName": "a"}],
+            [{"name": "end", "taskReferenceName": "end", "type": "TERMINATE",
+              "inputParameters": {"terminationStatus": "COMPLETED"}}]
+        ]},
+        {"type": "JOIN", "name": "join", "taskReferenceName": "join", "joinOn": ["a", "end"]}
+    ]}"#,
+    );
+    let id = h
+        .start(StartWorkflow {
+            definition: Some(def),
+            ..Default::default()
+        })
+        .await
+        .expect("start");
+    let reader = h.reader().expect("reader");
+    let w = reader.workflow(&id).expect("read").expect("workflow");
+    assert_eq!(w.meta.status, WorkflowStatus::Completed);
+    assert_eq!(
+        w.state.latest("a").map(|t| t.status),
+        Some(TaskStatus::Canceled)
+    );
+    let left: Vec<(String, u64)> = reader
+        .queue_sizes()
+        .expect("sizes")
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert_eq!(left, Vec::new());
+    eng.shutdown().await;
+}
