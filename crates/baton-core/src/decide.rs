@@ -79,6 +79,12 @@ pub(crate) struct Decider<'d> {
     pub changed: bool,
     /// Ref → task of the definition, built on first use (a tree walk per lookup otherwise).
     index: std::cell::OnceCell<std::collections::HashMap<&'d str, &'d baton_model::Task>>,
+    /// Ref → (attempt, position in its `forked` list) of the tasks dynamic forks started,
+    /// a later fork's task winning; built on first use, dropped when a fork starts tasks.
+    pub(crate) forked_index:
+        std::cell::RefCell<Option<std::collections::HashMap<String, (usize, usize)>>>,
+    /// Forked-task lookups done by scanning so far (few lookups do not pay for an index).
+    pub(crate) forked_scans: std::cell::Cell<u32>,
 }
 
 impl<'d> Decider<'d> {
@@ -92,6 +98,8 @@ impl<'d> Decider<'d> {
             transitions: Vec::new(),
             changed: false,
             index: std::cell::OnceCell::new(),
+            forked_index: std::cell::RefCell::new(None),
+            forked_scans: std::cell::Cell::new(0),
         }
     }
 
@@ -753,9 +761,6 @@ impl<'d> Decider<'d> {
                 format!("the workflow is {}", self.st.status.as_str()),
             );
         }
-        self.effects.push(Effect::Dequeue {
-            task_id: self.st.tasks[idx].task_id.clone(),
-        });
         self.set_status(idx, TaskStatus::Skipped, Some(format!("skipped by {by}")));
         self.advance();
         Outcome::Applied
@@ -802,7 +807,9 @@ impl<'d> Decider<'d> {
         index.get(def_ref).copied()
     }
 
-    /// Changes a task's status, recording the transition.
+    /// Changes a task's status, recording the transition. An attempt that leaves
+    /// SCHEDULED / IN_PROGRESS for an end status leaves its queue too (a no-op for
+    /// attempts that were never queued).
     pub(crate) fn set_status(&mut self, idx: usize, to: TaskStatus, reason: Option<String>) {
         let now = self.now;
         let t = &mut self.st.tasks[idx];
@@ -813,6 +820,11 @@ impl<'d> Decider<'d> {
         }
         if to.is_terminal() {
             t.ended_at = Some(now);
+            if !from.is_terminal() {
+                self.effects.push(Effect::Dequeue {
+                    task_id: t.task_id.clone(),
+                });
+            }
         }
         self.changed = true;
         self.transitions.push(Transition {

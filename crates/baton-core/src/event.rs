@@ -290,29 +290,34 @@ pub struct StartRequest {
 }
 
 /// What the decider asks the runtime to do. Effects are applied in the same transaction
-/// as the state change that produced them.
+/// as the state change that produced them, in order, each exactly as written: the runtime
+/// adds no writes of its own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "effect", rename_all = "snake_case")]
 pub enum Effect {
     /// Put a worker task on its queue (or back on it, for a callback).
     Enqueue(QueuedTask),
-    /// Take a task off its queue / stop it if a worker holds it.
+    /// Take an attempt off its queue: asked for whenever an attempt leaves SCHEDULED or
+    /// IN_PROGRESS for an end status, so a worker can no longer be handed it.
     Dequeue {
         /// The attempt.
         task_id: String,
     },
     /// Arm (or re-arm) a timer.
     StartTimer(Timer),
+    /// Delete every timer of this workflow: it ended, so they could only fire stale.
+    ClearTimers,
     /// Start another workflow (sub-workflow, START_WORKFLOW, failure workflow).
     StartWorkflow(StartRequest),
-    /// Terminate another workflow (a running child of a workflow that ended).
-    TerminateWorkflow {
-        /// The child.
+    /// Hand an event to another workflow, in the same transaction: a child's end to its
+    /// parent's SUB_WORKFLOW task, or a termination to a child that must stop.
+    DeliverEvent {
+        /// The workflow that receives the event.
         workflow_id: String,
-        /// Why.
-        reason: String,
+        /// The event (boxed: it is rare and larger than the other effects).
+        event: Box<Event>,
     },
-    /// The workflow ended (the runtime reports it to a parent, metrics, log files).
+    /// The workflow ended (for the runtime's caches, metrics and progress displays).
     WorkflowEnded {
         /// Final status.
         status: WorkflowStatus,

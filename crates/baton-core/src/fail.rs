@@ -1,7 +1,7 @@
 //! Failures, retries and the end of a workflow.
 
 use crate::decide::Decider;
-use crate::event::{Effect, StartRequest};
+use crate::event::{Effect, Event, Principal, StartRequest};
 use crate::scope::StateScope;
 use crate::state::{TaskStatus, Timestamp, WorkflowStatus};
 use baton_model::{
@@ -19,24 +19,12 @@ impl Decider<'_> {
         reason: String,
         time_out_workflow: bool,
     ) {
-        let was_queued = matches!(
-            self.st.tasks[idx].status,
-            TaskStatus::Scheduled | TaskStatus::InProgress
-        ) && self.def_task_kind(idx).is_some_and(|k| k.is_worker_task());
         self.set_status(idx, status, Some(reason.clone()));
-        if was_queued {
-            self.effects.push(Effect::Dequeue {
-                task_id: self.st.tasks[idx].task_id.clone(),
-            });
-        }
         if let Some(child) = self.st.tasks[idx].control.child_id.clone()
             && self.st.tasks[idx].task_type == "SUB_WORKFLOW"
             && status == TaskStatus::TimedOut
         {
-            self.effects.push(Effect::TerminateWorkflow {
-                workflow_id: child,
-                reason: reason.clone(),
-            });
+            self.effects.push(terminate(child, reason.clone()));
         }
         let td = self.task_def_of(idx);
         let kind = self.def_task_kind(idx);
@@ -106,26 +94,34 @@ impl Decider<'_> {
                 continue;
             }
             let t = &self.st.tasks[idx];
-            let effect = match (&t.control.child_id, t.task_type.as_str()) {
-                (Some(child), "SUB_WORKFLOW") => Effect::TerminateWorkflow {
-                    workflow_id: child.clone(),
-                    reason: format!(
-                        "parent workflow {} ended {}",
-                        self.st.workflow_id,
-                        status.as_str()
-                    ),
-                },
-                _ => Effect::Dequeue {
-                    task_id: t.task_id.clone(),
-                },
-            };
-            self.effects.push(effect);
+            if let (Some(child), "SUB_WORKFLOW") = (&t.control.child_id, t.task_type.as_str()) {
+                let why = format!(
+                    "parent workflow {} ended {}",
+                    self.st.workflow_id,
+                    status.as_str()
+                );
+                self.effects.push(terminate(child.clone(), why));
+            }
             let why = format!("workflow ended {}", status.as_str());
             self.set_status(idx, TaskStatus::Canceled, Some(why));
         }
         self.st.status = status;
         self.st.reason = reason;
         self.st.ended_at = Some(self.now);
+        self.effects.push(Effect::ClearTimers);
+        if let Some(parent) = &self.st.parent {
+            let event = Event::ChildWorkflowEnded {
+                task_id: parent.task_id.clone(),
+                child_id: self.st.workflow_id.clone(),
+                status,
+                output: self.st.output.clone(),
+                reason: self.st.reason.clone(),
+            };
+            self.effects.push(Effect::DeliverEvent {
+                workflow_id: parent.workflow_id.clone(),
+                event: Box::new(event),
+            });
+        }
         self.effects.push(Effect::WorkflowEnded { status });
         if matches!(status, WorkflowStatus::Failed | WorkflowStatus::TimedOut) {
             self.start_failure_workflow(status);
@@ -208,6 +204,17 @@ impl Decider<'_> {
                 Value::Object(out)
             }
         }
+    }
+}
+
+/// The event that stops a child workflow (`reason` says why), from the engine itself.
+fn terminate(child: String, reason: String) -> Effect {
+    Effect::DeliverEvent {
+        workflow_id: child,
+        event: Box::new(Event::Terminated {
+            reason,
+            by: Principal::system(),
+        }),
     }
 }
 

@@ -150,6 +150,7 @@ impl Decider<'_> {
                     .map(|t| Value::String(t.ref_name.clone()))
                     .collect();
                 self.st.tasks[idx].control.forked = std::sync::Arc::new(tasks);
+                self.forked_index.get_mut().take();
                 self.complete_now(idx, serde_json::json!({ "forkedTasks": refs }));
             }
             Err(why) => self.fail_task(idx, TaskStatus::FailedWithTerminalError, why, false),

@@ -8,7 +8,8 @@
 //! ([`replay`]) reproduces its stored snapshot, which is how the audit trail is checked.
 //!
 //! The runtime owns everything else: it stores each decision in one transaction and
-//! carries out the [`Effect`]s (queues, timers, child workflows).
+//! carries out the [`Effect`]s (queues, timers, events for other workflows) one to one.
+//! Every write a decision needs is an effect: the runtime infers none from the state.
 
 mod authorize;
 mod backoff;

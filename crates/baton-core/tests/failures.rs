@@ -408,10 +408,15 @@ fn terminate_cancels_running_tasks_and_children() {
     });
     assert_eq!(run.wf_status(), WorkflowStatus::Terminated);
     assert_eq!(run.status("a"), Some(TaskStatus::Canceled));
+    let child = run.t("child").control.child_id.clone().expect("a child id");
     assert!(
-        run.effects
-            .iter()
-            .any(|e| matches!(e, Effect::TerminateWorkflow { .. }))
+        matches!(
+            run.delivered.as_slice(),
+            [(to, Event::Terminated { reason, by })]
+                if *to == child && reason.contains("ended TERMINATED") && *by == Principal::system()
+        ),
+        "the running child is told to terminate: {:?}",
+        run.delivered
     );
     assert!(run.state.reason.as_deref().unwrap_or("").contains("ops"));
     assert!(matches!(

@@ -195,11 +195,26 @@ fn check_invariants(run: &Run) {
             assert!(t.status.is_terminal(), "a retried attempt must have ended");
         }
     }
+    // The queue and timers are kept from the effects alone: the decider must say when an
+    // attempt leaves its queue and when an ended workflow's timers go.
+    for q in &run.queue {
+        assert!(
+            st.task(&q.task_id).is_some_and(|t| !t.status.is_terminal()),
+            "{} is still queued but has ended: {:?}",
+            q.ref_name,
+            run.refs()
+        );
+    }
     if st.status.is_terminal() {
         assert!(
             st.tasks.iter().all(|t| t.status.is_terminal()),
             "ended workflow with live tasks: {:?}",
             run.refs()
+        );
+        assert!(
+            run.timers.is_empty(),
+            "ended workflow with timers: {:?}",
+            run.timers
         );
     }
 }

@@ -367,3 +367,134 @@ async fn bad_starts_are_refused_clearly() {
     assert_eq!(id1, id2, "same idempotency key, same workflow");
     eng.shutdown().await;
 }
+
+/// The engine carries out the decider's effects across workflows and nothing else: a
+/// terminated parent stops its child, and neither leaves a queued task or a timer behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminating_a_parent_stops_its_child_and_leaves_nothing_queued_or_armed() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let eng = engine(&dir.path().join("b.db"));
+    let h = eng.handle();
+    let child_def = load(
+        r#"{"name": "kid", "timeoutSeconds": 3600, "timeoutPolicy": "TIME_OUT_WF", "tasks": [
+        {"name": "wait", "taskReferenceName": "w", "type": "WAIT", "inputParameters": {"duration": "1h"}}
+    ]}"#,
+    );
+    let parent = load(
+        r#"{"name": "p", "timeoutSeconds": 3600, "timeoutPolicy": "TIME_OUT_WF", "tasks": [
+        {"type": "FORK_JOIN", "name": "fork", "taskReferenceName": "fork", "forkTasks": [
+            [{"name": "nobody_serves_this", "taskReferenceName": "a"}],
+            [{"name": "kid", "taskReferenceName": "child", "type": "SUB_WORKFLOW",
+              "subWorkflowParam": {"name": "kid"}}]
+        ]},
+        {"type": "JOIN", "name": "join", "taskReferenceName": "join", "joinOn": ["a", "child"]}
+    ]}"#,
+    );
+    h.register_workflow_def(child_def).await.expect("child def");
+    let id = h
+        .start(StartWorkflow {
+            definition: Some(parent),
+            ..Default::default()
+        })
+        .await
+        .expect("start");
+    let reader = h.reader().expect("reader");
+    let w = reader.workflow(&id).expect("read").expect("parent");
+    let child_id = w
+        .state
+        .latest("child")
+        .and_then(|t| t.control.child_id.clone())
+        .expect("the child was started");
+    let child = reader.workflow(&child_id).expect("read").expect("child");
+    assert_eq!(child.meta.status, WorkflowStatus::Running);
+    assert!(reader.next_timer_due().expect("timers").is_some());
+    assert_eq!(
+        reader.queue_sizes().expect("sizes"),
+        vec![("nobody_serves_this".to_string(), 1)]
+    );
+
+    let outcome = h
+        .send(
+            &id,
+            Event::Terminated {
+                reason: "enough".into(),
+                by: Principal::system(),
+            },
+        )
+        .await
+        .expect("send");
+    assert_eq!(outcome, Outcome::Applied);
+    let reader = h.reader().expect("reader");
+    let w = reader.workflow(&id).expect("read").expect("parent");
+    assert_eq!(w.meta.status, WorkflowStatus::Terminated);
+    let child = reader.workflow(&child_id).expect("read").expect("child");
+    assert_eq!(
+        child.meta.status,
+        WorkflowStatus::Terminated,
+        "the child was stopped in the same transaction"
+    );
+    assert!(
+        child
+            .state
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("ended TERMINATED"),
+        "{:?}",
+        child.state.reason
+    );
+    assert_eq!(
+        reader.next_timer_due().expect("timers"),
+        None,
+        "both workflows' timers are gone"
+    );
+    let left: Vec<(String, u64)> = reader
+        .queue_sizes()
+        .expect("sizes")
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert_eq!(left, Vec::new(), "the canceled task left its queue");
+    eng.shutdown().await;
+}
+
+/// Effects are carried out in the order the decider wrote them: a task queued and canceled
+/// by the same decision (a TERMINATE in a parallel branch) leaves no row behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_queued_and_canceled_in_one_decision_leaves_no_queue_row() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let eng = engine(&dir.path().join("b.db"));
+    let h = eng.handle();
+    let def = load(
+        r#"{"name": "stop", "tasks": [
+        {"type": "FORK_JOIN", "name": "fork", "taskReferenceName": "fork", "forkTasks": [
+            [{"name": "nobody_serves_this", "taskReferenceName": "a"}],
+            [{"name": "end", "taskReferenceName": "end", "type": "TERMINATE",
+              "inputParameters": {"terminationStatus": "COMPLETED"}}]
+        ]},
+        {"type": "JOIN", "name": "join", "taskReferenceName": "join", "joinOn": ["a", "end"]}
+    ]}"#,
+    );
+    let id = h
+        .start(StartWorkflow {
+            definition: Some(def),
+            ..Default::default()
+        })
+        .await
+        .expect("start");
+    let reader = h.reader().expect("reader");
+    let w = reader.workflow(&id).expect("read").expect("workflow");
+    assert_eq!(w.meta.status, WorkflowStatus::Completed);
+    assert_eq!(
+        w.state.latest("a").map(|t| t.status),
+        Some(TaskStatus::Canceled)
+    );
+    let left: Vec<(String, u64)> = reader
+        .queue_sizes()
+        .expect("sizes")
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert_eq!(left, Vec::new());
+    eng.shutdown().await;
+}

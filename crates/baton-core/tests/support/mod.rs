@@ -1,5 +1,6 @@
-//! A tiny in-memory "runtime" for decider tests: applies events, keeps the queue and the
-//! timers the effects ask for, and checks after every step that replaying the history
+//! A tiny in-memory "runtime" for decider tests: applies events, interprets the effects
+//! one to one as the engine does (queue, timers, events for other workflows) without
+//! adding rules of its own, and checks after every step that replaying the history
 //! reproduces the state.
 
 #![allow(dead_code)]
@@ -74,6 +75,8 @@ pub struct Run {
     pub effects: Vec<Effect>,
     pub queue: Vec<QueuedTask>,
     pub timers: Vec<Timer>,
+    /// Events handed to other workflows (`Effect::DeliverEvent`), in order.
+    pub delivered: Vec<(String, Event)>,
     pub last: Option<Outcome>,
 }
 
@@ -88,6 +91,7 @@ impl Run {
             effects: Vec::new(),
             queue: Vec::new(),
             timers: Vec::new(),
+            delivered: Vec::new(),
             last: None,
         }
     }
@@ -120,7 +124,14 @@ impl Run {
                         self.timers.retain(|x| x.id() != t.id());
                         self.timers.push(t.clone());
                     }
-                    _ => {}
+                    Effect::ClearTimers => self.timers.clear(),
+                    Effect::DeliverEvent { workflow_id, event } => {
+                        self.delivered
+                            .push((workflow_id.clone(), (**event).clone()));
+                    }
+                    Effect::StartWorkflow(_)
+                    | Effect::WorkflowEnded { .. }
+                    | Effect::Alert { .. } => {}
                 }
             }
             self.effects.extend(d.effects);
@@ -184,7 +195,6 @@ impl Run {
     /// A worker completes the task with `output`.
     pub fn complete(&mut self, r: &str, output: Value) -> Outcome {
         let task_id = self.id(r);
-        self.queue.retain(|q| q.task_id != task_id);
         self.apply(Event::TaskUpdated {
             task_id,
             status: TaskResultStatus::Completed,
@@ -199,7 +209,6 @@ impl Run {
     /// A worker fails the task.
     pub fn fail(&mut self, r: &str, reason: &str) -> Outcome {
         let task_id = self.id(r);
-        self.queue.retain(|q| q.task_id != task_id);
         self.apply(Event::TaskUpdated {
             task_id,
             status: TaskResultStatus::Failed,
@@ -231,9 +240,8 @@ impl Run {
             let Some(q) = self.queue.first().cloned() else {
                 return;
             };
-            self.queue.remove(0);
-            self.apply(Event::TaskUpdated {
-                task_id: q.task_id,
+            let outcome = self.apply(Event::TaskUpdated {
+                task_id: q.task_id.clone(),
                 status: TaskResultStatus::Completed,
                 output: json!({}),
                 reason: None,
@@ -241,6 +249,10 @@ impl Run {
                 worker_id: None,
                 by: Principal::worker("w1"),
             });
+            if outcome != Outcome::Applied {
+                // As the engine's poll does with a row whose attempt has ended.
+                self.queue.retain(|x| x.task_id != q.task_id);
+            }
         }
     }
 

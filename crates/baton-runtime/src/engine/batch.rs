@@ -4,9 +4,7 @@ use super::cache::Cache;
 use super::{Command, EngineConfig, EngineError, EngineEvent, NumberedEvent};
 use crate::clock::Clock;
 use crate::signals::QueueSignals;
-use baton_core::{
-    Decision, Effect, Event, Outcome, Principal, TaskStatus, Timestamp, WorkflowStatus, decide,
-};
+use baton_core::{Decision, Effect, Event, Outcome, Principal, Timestamp, WorkflowStatus, decide};
 use baton_store::{Claimed, Store, Tx};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -93,13 +91,11 @@ pub(super) struct Recorded {
     pub facts: Facts,
 }
 
-/// The few parts of a new state that recording reads (copied, so the state itself is not).
+/// The few parts of a new state that the published engine events read (copied, so the
+/// state itself is not). Writes come from the effects alone.
 pub(super) struct Facts {
     status: WorkflowStatus,
     reason: Option<String>,
-    parent: Option<baton_core::ParentLink>,
-    /// The output, only once the workflow ended (a parent needs it).
-    output: serde_json::Value,
     /// (attempt, reason) of the task of each transition, in order.
     tasks: Vec<(u32, Option<String>)>,
 }
@@ -120,12 +116,6 @@ impl Facts {
         Facts {
             status: state.status,
             reason: state.reason.clone(),
-            parent: state.parent.clone(),
-            output: if state.status.is_terminal() {
-                state.output.clone()
-            } else {
-                serde_json::Value::Null
-            },
             tasks,
         }
     }
@@ -493,7 +483,9 @@ impl Worker {
         Ok(outcome)
     }
 
-    /// Writes what an applied decision asked for, within the batch's transaction.
+    /// Writes what an applied decision asked for, within the batch's transaction: the
+    /// event, then each effect exactly as the decider wrote it (no write is inferred from
+    /// the transitions or the state), then the engine events to publish.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn record(
         &mut self,
@@ -514,13 +506,6 @@ impl Worker {
         self.cache.bump_history(id);
         let state = &decision.facts;
         for (t, (attempt, reason)) in decision.transitions.iter().zip(&state.tasks) {
-            if t.to.is_terminal()
-                && matches!(t.from, Some(TaskStatus::Scheduled | TaskStatus::InProgress))
-                && let Err(e) = tx.dequeue(&t.task_id)
-            {
-                self.fail(b, e.into());
-                return;
-            }
             b.out.push(EngineEvent::Task {
                 workflow_id: id.to_string(),
                 transition: t.clone(),
@@ -570,31 +555,15 @@ impl Worker {
                     b.follow_ups.push_back(FollowUp::Start(req));
                     Ok(())
                 }
-                Effect::TerminateWorkflow {
-                    workflow_id,
-                    reason,
-                } => {
-                    let ev = Event::Terminated {
-                        reason,
-                        by: Principal::system(),
-                    };
-                    b.follow_ups.push_back(FollowUp::Event(workflow_id, ev));
+                Effect::ClearTimers => tx.delete_timers_of(id),
+                Effect::DeliverEvent { workflow_id, event } => {
+                    b.follow_ups.push_back(FollowUp::Event(workflow_id, *event));
                     Ok(())
                 }
-                Effect::WorkflowEnded { status } => {
-                    if let Some(p) = &state.parent {
-                        let ev = Event::ChildWorkflowEnded {
-                            task_id: p.task_id.clone(),
-                            child_id: id.to_string(),
-                            status,
-                            output: state.output.clone(),
-                            reason: state.reason.clone(),
-                        };
-                        b.follow_ups
-                            .push_back(FollowUp::Event(p.workflow_id.clone(), ev));
-                    }
+                Effect::WorkflowEnded { .. } => {
+                    // The cache lets go of it once the batch is committed.
                     b.ended.push(id.to_string());
-                    tx.delete_timers_of(id)
+                    Ok(())
                 }
                 Effect::Alert { message } => {
                     tracing::warn!(workflow_id = id, %message, "alert");
