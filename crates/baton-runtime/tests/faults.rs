@@ -3,7 +3,9 @@
 //! in-memory side state of an uncommitted batch); timers follow the engine's clock, not
 //! the wall clock.
 
-use baton_core::{Event, QueuedTask, Timer, Timestamp, WorkflowState};
+use baton_core::{
+    Event, Outcome, Principal, QueuedTask, Timer, Timestamp, WorkflowState, WorkflowStatus,
+};
 use baton_model::{TaskDef, WorkflowDef};
 use baton_runtime::{
     Engine, EngineConfig, EngineError, EngineEvent, ManualClock, StartWorkflow, SystemClock,
@@ -22,7 +24,12 @@ struct Faults {
     fail_commit: AtomicBool,
     /// Commits that failed on purpose.
     failed: AtomicUsize,
+    /// Another writer's work, committed in its own transaction just before the engine's
+    /// next one begins (as a second node sharing the database would).
+    other_writer: std::sync::Mutex<Option<OtherWriter>>,
 }
+
+type OtherWriter = Box<dyn FnOnce(&mut dyn Tx) + Send>;
 
 /// A store that fails on demand, delegating everything else to SQLite.
 struct FaultyStore {
@@ -37,6 +44,12 @@ struct FaultyTx<'a> {
 
 impl Store for FaultyStore {
     fn begin(&mut self) -> Result<Box<dyn Tx + '_>, StoreError> {
+        let other = self.faults.other_writer.lock().expect("lock").take();
+        if let Some(work) = other {
+            let mut tx = self.inner.begin()?;
+            work(&mut *tx);
+            tx.commit()?;
+        }
         Ok(Box::new(FaultyTx {
             inner: self.inner.begin()?,
             faults: self.faults.clone(),
@@ -101,6 +114,9 @@ impl Tx for FaultyTx<'_> {
         events: &[(Timestamp, &Event)],
     ) -> Result<(), StoreError> {
         self.inner.append_history(id, first_seq, events)
+    }
+    fn history_len(&mut self, id: &str) -> Result<Option<u64>, StoreError> {
+        self.inner.history_len(id)
     }
     fn delete_workflow(&mut self, id: &str) -> Result<bool, StoreError> {
         self.inner.delete_workflow(id)
@@ -384,6 +400,90 @@ async fn timers_follow_the_engine_clock_not_the_wall_clock() {
         ended,
         1_000_000 + 60 * 60_000 + 1000,
         "ended at engine time"
+    );
+    engine.shutdown().await;
+}
+
+/// A second writer moves a workflow on behind the engine's back: the engine's cached copy
+/// is stale. The engine notices at its next command for that workflow (the stored history
+/// length differs), re-reads it and decides on the current state; no conflict, no failed
+/// batch for the unrelated callers sharing it.
+#[tokio::test]
+async fn a_stale_cache_is_re_read_not_trusted() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let faults = Arc::new(Faults::default());
+    let store = FaultyStore {
+        inner: SqliteStore::open(dir.path().join("s.db"), Durability::Normal).expect("open"),
+        faults: faults.clone(),
+    };
+    let engine =
+        Engine::start(store, Arc::new(SystemClock), EngineConfig::default()).expect("engine");
+    let h = engine.handle();
+    let def = one_worker_task("sq");
+    for id in ["moved", "bystander"] {
+        h.start(start(&def, id)).await.expect("start");
+    }
+
+    // The other writer terminates `moved`: appends the event at the length it read and
+    // saves the state the decider gives, as a second engine would.
+    let def2 = def.clone();
+    *faults.other_writer.lock().expect("lock") = Some(Box::new(move |tx: &mut dyn Tx| {
+        let stored = tx.load_workflow("moved").expect("load").expect("exists");
+        let tail = stored.tail.iter().map(|e| (&e.event, e.at));
+        let state = baton_core::catch_up(&def2, stored.state, tail);
+        let ev = Event::Terminated {
+            reason: "by the other node".into(),
+            by: Principal::system(),
+        };
+        let d = baton_core::decide(&def2, state, &ev, 5);
+        tx.append_history("moved", stored.history_len, &[(5, &ev)])
+            .expect("append");
+        tx.save_state("moved", &d.state, stored.history_len + 1)
+            .expect("save");
+    }));
+
+    // Both commands share a batch with the other writer's change already committed.
+    let (a, b) = tokio::join!(
+        h.send(
+            "moved",
+            Event::Paused {
+                by: Principal::system()
+            }
+        ),
+        h.send(
+            "bystander",
+            Event::Paused {
+                by: Principal::system()
+            }
+        ),
+    );
+    let a = a.expect("the stale workflow's command is decided, not failed");
+    assert!(
+        !matches!(a, Outcome::Applied),
+        "pausing a workflow the other writer terminated is not applied: {a:?}"
+    );
+    assert_eq!(b.expect("bystander"), Outcome::Applied);
+    let reader = h.reader().expect("reader");
+    let moved = reader.workflow("moved").expect("read").expect("row");
+    assert_eq!(moved.state.status, WorkflowStatus::Terminated);
+    assert_eq!(
+        reader.history("moved").expect("history").len() as u64,
+        moved.history_len,
+        "nothing was written at a position the other writer used"
+    );
+    let by = reader.workflow("bystander").expect("read").expect("row");
+    assert_eq!(by.state.status, WorkflowStatus::Paused);
+
+    // The engine goes on from the current state.
+    assert!(
+        h.send(
+            "bystander",
+            Event::Resumed {
+                by: Principal::system()
+            }
+        )
+        .await
+        .is_ok()
     );
     engine.shutdown().await;
 }

@@ -93,6 +93,9 @@ pub trait Tx {
         first_seq: u64,
         events: &[(Timestamp, &Event)],
     ) -> Result<(), StoreError>;
+    /// The stored length of a workflow's history (`None` if there is no such workflow):
+    /// the cheap read that tells a writer whether its cached copy is still current.
+    fn history_len(&mut self, id: &str) -> Result<Option<u64>, StoreError>;
     /// Deletes a workflow with its history, queued tasks and timers; false if absent.
     fn delete_workflow(&mut self, id: &str) -> Result<bool, StoreError>;
     /// Appends a line to a task's execution log.

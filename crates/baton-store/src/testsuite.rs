@@ -705,8 +705,23 @@ pub fn history_sequence(store: &mut dyn Store) {
     let e = Event::Paused {
         by: baton_core::Principal::system(),
     };
+    assert_eq!(
+        tx.history_len("s1").expect("len"),
+        Some(0),
+        "a new workflow"
+    );
+    assert_eq!(
+        tx.history_len("ghost").expect("len"),
+        None,
+        "no such workflow"
+    );
     tx.append_history("s1", 0, &[(1, &e), (2, &e)])
         .expect("append at the expected length");
+    assert_eq!(
+        tx.history_len("s1").expect("len"),
+        Some(2),
+        "the stored length"
+    );
     let conflict = StoreError::Conflict {
         workflow: "s1".into(),
         expected: 1,

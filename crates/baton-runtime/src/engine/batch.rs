@@ -448,7 +448,8 @@ impl Worker {
         if b.failed.is_some() {
             return Err(b.failed.clone().unwrap_or(EngineError::Stopped));
         }
-        let entry = match self.cache.get_or_load(tx, id) {
+        let verify = !b.dirty.contains_key(id);
+        let entry = match self.cache.get_or_load(tx, id, verify) {
             Ok(Some(e)) => e,
             Ok(None) => return Err(EngineError::UnknownWorkflow(id.to_string())),
             Err(e) => return Err(self.fail(b, e)),

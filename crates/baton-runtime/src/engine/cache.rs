@@ -36,12 +36,31 @@ impl Cache {
         }
     }
 
-    /// The workflow, from memory or the store.
+    /// The workflow, from memory or the store. With `verify`, a copy in memory is first
+    /// checked against the history length stored (one indexed read, inside the batch's
+    /// transaction): if another writer moved the workflow on, the copy is dropped and
+    /// the workflow re-read, so only that workflow's command sees the change, decided
+    /// on the current state — the cache is a cache, not an authority. Callers pass
+    /// `verify = false` for a workflow this batch already changed (its memory copy is
+    /// ahead of the store until the batch flushes).
     pub(crate) fn get_or_load(
         &mut self,
         tx: &mut dyn Tx,
         id: &str,
+        verify: bool,
     ) -> Result<Option<&mut Cached>, EngineError> {
+        if verify && let Some(c) = self.workflows.get(id) {
+            let stored = tx.history_len(id)?;
+            if stored != Some(c.history_len) {
+                tracing::debug!(
+                    workflow_id = id,
+                    cached = c.history_len,
+                    ?stored,
+                    "cached workflow was stale; re-reading it"
+                );
+                self.workflows.remove(id);
+            }
+        }
         if !self.workflows.contains_key(id) {
             let Some(stored) = tx.load_workflow(id)? else {
                 return Ok(None);

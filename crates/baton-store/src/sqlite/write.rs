@@ -263,18 +263,11 @@ impl Tx for SqliteTx<'_> {
             ])
             .map_err(db)?;
         if moved == 0 {
-            let found: Option<i64> = self
-                .tx
-                .prepare_cached("SELECT history_len FROM workflows WHERE id = ?1")
-                .map_err(db)?
-                .query_row([id], |r| r.get(0))
-                .optional()
-                .map_err(db)?;
-            return Err(match found {
+            return Err(match self.history_len(id)? {
                 Some(n) => StoreError::Conflict {
                     workflow: id.to_string(),
                     expected: first_seq,
-                    found: to_u64(n),
+                    found: n,
                 },
                 None => StoreError::NotFound(format!("workflow {id}")),
             });
@@ -291,6 +284,17 @@ impl Tx for SqliteTx<'_> {
                 .map_err(db)?;
         }
         Ok(())
+    }
+
+    fn history_len(&mut self, id: &str) -> Result<Option<u64>, StoreError> {
+        let n: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT history_len FROM workflows WHERE id = ?1")
+            .map_err(db)?
+            .query_row([id], |r| r.get(0))
+            .optional()
+            .map_err(db)?;
+        Ok(n.map(to_u64))
     }
 
     fn delete_workflow(&mut self, id: &str) -> Result<bool, StoreError> {
