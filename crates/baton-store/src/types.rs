@@ -57,6 +57,19 @@ pub enum StoreError {
         /// Newest version this build knows.
         supported: i64,
     },
+    /// A row was written in a format newer than this build reads (a newer Baton wrote
+    /// it); nothing is guessed.
+    #[error(
+        "{what} was written in row format {found}, newer than this Baton reads ({supported}); upgrade Baton"
+    )]
+    FormatTooNew {
+        /// Which row.
+        what: String,
+        /// Format found.
+        found: i64,
+        /// Newest format this build reads.
+        supported: i64,
+    },
 }
 
 impl StoreError {

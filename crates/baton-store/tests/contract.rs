@@ -126,3 +126,53 @@ fn sqlite_store_keeps_a_durable_event_log() {
     );
     tx.commit().expect("commit");
 }
+
+/// Rows a newer Baton wrote in a newer shape are refused, each with what and which
+/// format, never misread; rows of the current format read as before.
+#[test]
+fn rows_in_a_newer_format_are_refused_not_misread() {
+    use baton_core::{Event, Principal, WorkflowState};
+    use baton_store::StoreError;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("baton.db");
+    let mut store = SqliteStore::open(&path, Durability::Normal).expect("open");
+    let mut tx = store.begin().expect("begin");
+    let hash = tx.put_definition(&def("fmt", 1)).expect("def");
+    let meta = testsuite::meta("f1", &hash, None);
+    tx.create_workflow(&meta, &WorkflowState::new("f1", "fmt", 1))
+        .expect("create");
+    let e = Event::Paused {
+        by: Principal::system(),
+    };
+    tx.append_history("f1", 0, &[(1, &e)]).expect("append");
+    tx.append_events(1, &[json!({"n": 1}).to_string()])
+        .expect("events");
+    tx.commit().expect("commit");
+    let reader = store.reader().expect("reader");
+    assert_eq!(reader.history("f1").expect("current format").len(), 1);
+
+    let too_new = |r: Result<(), StoreError>, what: &str| match r {
+        Err(StoreError::FormatTooNew {
+            what: w,
+            found: 2,
+            supported: 1,
+        }) => assert!(w.contains(what), "{w}"),
+        other => panic!("{what}: {other:?}"),
+    };
+    let conn = rusqlite_conn(&path);
+    conn.execute_batch("UPDATE history SET format = 2")
+        .expect("bump");
+    too_new(reader.history("f1").map(drop), "event 0 of workflow f1");
+    conn.execute_batch("UPDATE history SET format = 1; UPDATE workflows SET state_format = 2")
+        .expect("bump");
+    too_new(reader.workflow("f1").map(drop), "checkpoint of workflow f1");
+    conn.execute_batch("UPDATE events SET format = 2")
+        .expect("bump");
+    too_new(reader.events_after(0, 10).map(drop), "event batch 1");
+    let err = StoreError::FormatTooNew {
+        what: "x".into(),
+        found: 2,
+        supported: 1,
+    };
+    assert!(err.to_string().contains("upgrade Baton"), "{err}");
+}

@@ -21,7 +21,25 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0003_snapshot_seq.sql"),
     include_str!("../../migrations/sqlite/0004_events.sql"),
     include_str!("../../migrations/sqlite/0005_lease_owner.sql"),
+    include_str!("../../migrations/sqlite/0006_row_format.sql"),
 ];
+
+/// The shape of the JSON this build writes into rows (checkpoints, history events, queue
+/// items, timers, event-log batches), stored beside it in a `format` column. Reading
+/// accepts every format up to this one; a newer one is [`StoreError::FormatTooNew`].
+pub const ROW_FORMAT: i64 = 1;
+
+/// Refuses a row written in a format newer than this build reads.
+pub(crate) fn check_format(found: i64, what: impl FnOnce() -> String) -> Result<(), StoreError> {
+    if found > ROW_FORMAT {
+        return Err(StoreError::FormatTooNew {
+            what: what(),
+            found,
+            supported: ROW_FORMAT,
+        });
+    }
+    Ok(())
+}
 
 /// How hard commits hit the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

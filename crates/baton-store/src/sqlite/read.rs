@@ -85,7 +85,7 @@ pub(crate) fn history_from(
 ) -> Result<Vec<HistoryEntry>, StoreError> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT seq, at, event FROM history WHERE workflow_id = ?1 AND seq >= ?2 ORDER BY seq",
+            "SELECT seq, at, event, format FROM history WHERE workflow_id = ?1 AND seq >= ?2 ORDER BY seq",
         )
         .map_err(db)?;
     let rows = stmt
@@ -96,13 +96,15 @@ pub(crate) fn history_from(
                     r.get::<_, i64>(0)?,
                     r.get::<_, i64>(1)?,
                     r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
                 ))
             },
         )
         .map_err(db)?;
     let mut out = Vec::new();
     for row in rows {
-        let (seq, at, body) = row.map_err(db)?;
+        let (seq, at, body, format) = row.map_err(db)?;
+        super::check_format(format, || format!("event {seq} of workflow {id}"))?;
         let event: Event =
             serde_json::from_str(&body).map_err(|e| corrupt(&format!("event {seq} of {id}"), e))?;
         out.push(HistoryEntry {
@@ -124,7 +126,7 @@ pub(crate) fn events_after(
     // (a key seek, so a long catch-up reads each row once, not the table per page).
     let mut stmt = conn
         .prepare_cached(
-            "SELECT id, count, at, body FROM events \
+            "SELECT id, count, at, body, format FROM events \
              WHERE id >= (SELECT COALESCE(MAX(id), 0) FROM events WHERE id <= ?1) \
              ORDER BY id LIMIT ?2",
         )
@@ -140,14 +142,16 @@ pub(crate) fn events_after(
                     r.get::<_, i64>(0)?,
                     r.get::<_, i64>(2)?,
                     r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
                 ))
             },
         )
         .map_err(db)?;
     let mut out = Vec::new();
     for row in rows {
-        let (first, at, body) = row.map_err(db)?;
+        let (first, at, body, format) = row.map_err(db)?;
         let first = u64::try_from(first).unwrap_or(0);
+        super::check_format(format, || format!("event batch {first}"))?;
         let items: Vec<serde_json::Value> =
             serde_json::from_str(&body).map_err(|e| corrupt(&format!("event batch {first}"), e))?;
         for (i, body) in items.into_iter().enumerate() {

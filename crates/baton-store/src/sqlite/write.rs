@@ -1,6 +1,6 @@
 //! The write transaction.
 
-use super::{content_hash, corrupt, db, status_from_str};
+use super::{ROW_FORMAT, check_format, content_hash, corrupt, db, status_from_str};
 use crate::{Claimed, StoreError, StoredWorkflow, Tx, WorkflowMeta};
 use baton_core::{Event, QueuedTask, Timer, Timestamp, WorkflowState};
 use baton_model::{TaskDef, WorkflowDef};
@@ -22,11 +22,18 @@ fn json<T: serde::Serialize>(what: &str, v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| corrupt(what, e))
 }
 
-/// A workflow row: its columns, checkpoint JSON, history length and checkpoint coverage.
-pub(crate) type WorkflowRow = (WorkflowMetaRaw, String, i64, i64);
+/// A workflow row: its columns, checkpoint JSON, history length, checkpoint coverage
+/// and the checkpoint's row format.
+pub(crate) type WorkflowRow = (WorkflowMetaRaw, String, i64, i64, i64);
 
 pub(crate) fn load_workflow_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<WorkflowRow> {
-    Ok((meta_columns(row)?, row.get(11)?, row.get(10)?, row.get(12)?))
+    Ok((
+        meta_columns(row)?,
+        row.get(11)?,
+        row.get(10)?,
+        row.get(12)?,
+        row.get(13)?,
+    ))
 }
 
 /// The first ten columns of `WORKFLOW_COLUMNS` (the indexed ones), in that order.
@@ -46,7 +53,7 @@ pub(crate) fn meta_columns(row: &rusqlite::Row<'_>) -> rusqlite::Result<Workflow
 }
 
 pub(crate) const WORKFLOW_COLUMNS: &str = "id, name, version, def_hash, status, correlation_id, parent_id, \
-     idempotency_key, created_at, updated_at, history_len, state, snapshot_seq";
+     idempotency_key, created_at, updated_at, history_len, state, snapshot_seq, state_format";
 
 /// A workflow row before its status is parsed.
 pub(crate) struct WorkflowMetaRaw {
@@ -80,8 +87,9 @@ impl WorkflowMetaRaw {
 }
 
 pub(crate) fn parse_stored(raw: WorkflowRow) -> Result<StoredWorkflow, StoreError> {
-    let (meta, state, len, covers) = raw;
+    let (meta, state, len, covers, format) = raw;
     let meta = meta.parse()?;
+    check_format(format, || format!("the checkpoint of workflow {}", meta.id))?;
     let state: WorkflowState = serde_json::from_str(&state)
         .map_err(|e| corrupt(&format!("state of workflow {}", meta.id), e))?;
     Ok(StoredWorkflow {
@@ -197,8 +205,8 @@ impl Tx for SqliteTx<'_> {
             .tx
             .prepare_cached(
                 "INSERT INTO workflows (id, name, version, def_hash, status, correlation_id, parent_id, \
-                 idempotency_key, created_at, updated_at, history_len, state) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11) ON CONFLICT DO NOTHING",
+                 idempotency_key, created_at, updated_at, history_len, state, state_format) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12) ON CONFLICT DO NOTHING",
             )
             .map_err(db)?
             .execute(params![
@@ -212,7 +220,8 @@ impl Tx for SqliteTx<'_> {
                 meta.idempotency_key,
                 to_i64(meta.created_at),
                 to_i64(meta.updated_at),
-                body
+                body,
+                ROW_FORMAT
             ])
             .map_err(db)?;
         Ok(n > 0)
@@ -231,10 +240,18 @@ impl Tx for SqliteTx<'_> {
         let body = json("workflow state", state)?;
         self.tx
             .prepare_cached(
-                "UPDATE workflows SET status = ?2, updated_at = ?3, state = ?4, snapshot_seq = ?5 WHERE id = ?1",
+                "UPDATE workflows SET status = ?2, updated_at = ?3, state = ?4, snapshot_seq = ?5, \
+                 state_format = ?6 WHERE id = ?1",
             )
             .map_err(db)?
-            .execute(params![id, state.status.as_str(), to_i64(state.updated_at), body, to_i64(covers)])
+            .execute(params![
+                id,
+                state.status.as_str(),
+                to_i64(state.updated_at),
+                body,
+                to_i64(covers),
+                ROW_FORMAT
+            ])
             .map_err(db)?;
         Ok(())
     }
@@ -275,13 +292,19 @@ impl Tx for SqliteTx<'_> {
         let mut stmt = self
             .tx
             .prepare_cached(
-                "INSERT INTO history (workflow_id, seq, at, event) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO history (workflow_id, seq, at, event, format) VALUES (?1, ?2, ?3, ?4, ?5)",
             )
             .map_err(db)?;
         for (i, (at, event)) in events.iter().enumerate() {
             let body = json("event", event)?;
-            stmt.execute(params![id, to_i64(first_seq + i as u64), to_i64(*at), body])
-                .map_err(db)?;
+            stmt.execute(params![
+                id,
+                to_i64(first_seq + i as u64),
+                to_i64(*at),
+                body,
+                ROW_FORMAT
+            ])
+            .map_err(db)?;
         }
         Ok(())
     }
@@ -345,13 +368,13 @@ impl Tx for SqliteTx<'_> {
         let body = json("queued task", task)?;
         self.tx
             .prepare_cached(
-                "INSERT INTO queue (task_id, workflow_id, queue, visible_at, ready_at, worker_id, lease_owner, task) \
-                 VALUES (?1, ?2, ?3, ?4, ?4, NULL, NULL, ?5) ON CONFLICT (task_id) DO UPDATE SET \
+                "INSERT INTO queue (task_id, workflow_id, queue, visible_at, ready_at, worker_id, lease_owner, task, format) \
+                 VALUES (?1, ?2, ?3, ?4, ?4, NULL, NULL, ?5, ?6) ON CONFLICT (task_id) DO UPDATE SET \
                  queue = excluded.queue, visible_at = excluded.visible_at, ready_at = excluded.ready_at, \
-                 worker_id = NULL, lease_owner = NULL, task = excluded.task",
+                 worker_id = NULL, lease_owner = NULL, task = excluded.task, format = excluded.format",
             )
             .map_err(db)?
-            .execute(params![task.task_id, workflow_id, task.queue, to_i64(task.visible_at), body])
+            .execute(params![task.task_id, workflow_id, task.queue, to_i64(task.visible_at), body, ROW_FORMAT])
             .map_err(db)?;
         Ok(())
     }
@@ -380,18 +403,27 @@ impl Tx for SqliteTx<'_> {
             .prepare_cached(
                 "UPDATE queue SET visible_at = ?4, worker_id = ?5, lease_owner = ?6 WHERE task_id IN \
                  (SELECT task_id FROM queue WHERE queue = ?1 AND visible_at <= ?2 ORDER BY visible_at LIMIT ?3) \
-                 RETURNING workflow_id, task",
+                 RETURNING workflow_id, task, format",
             )
             .map_err(db)?;
         let rows = stmt
             .query_map(
                 params![queue, to_i64(now), to_i64(max as u64), until, worker, owner],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                },
             )
             .map_err(db)?;
         let mut out = Vec::new();
         for row in rows {
-            let (workflow_id, body) = row.map_err(db)?;
+            let (workflow_id, body, format) = row.map_err(db)?;
+            check_format(format, || {
+                format!("a queued task of workflow {workflow_id}")
+            })?;
             let task: QueuedTask =
                 serde_json::from_str(&body).map_err(|e| corrupt("queued task", e))?;
             out.push(Claimed { workflow_id, task });
@@ -416,11 +448,12 @@ impl Tx for SqliteTx<'_> {
         let body = json("timer", timer)?;
         self.tx
             .prepare_cached(
-                "INSERT INTO timers (workflow_id, timer_id, fire_at, timer) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (workflow_id, timer_id) DO UPDATE SET fire_at = excluded.fire_at, timer = excluded.timer",
+                "INSERT INTO timers (workflow_id, timer_id, fire_at, timer, format) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (workflow_id, timer_id) DO UPDATE SET fire_at = excluded.fire_at, \
+                 timer = excluded.timer, format = excluded.format",
             )
             .map_err(db)?
-            .execute(params![workflow_id, timer.id(), to_i64(timer.fire_at), body])
+            .execute(params![workflow_id, timer.id(), to_i64(timer.fire_at), body, ROW_FORMAT])
             .map_err(db)?;
         Ok(())
     }
@@ -450,16 +483,21 @@ impl Tx for SqliteTx<'_> {
     ) -> Result<Vec<(String, Timer)>, StoreError> {
         let mut stmt = self
             .tx
-            .prepare_cached("SELECT workflow_id, timer FROM timers WHERE fire_at <= ?1 ORDER BY fire_at LIMIT ?2")
+            .prepare_cached("SELECT workflow_id, timer, format FROM timers WHERE fire_at <= ?1 ORDER BY fire_at LIMIT ?2")
             .map_err(db)?;
         let rows = stmt
             .query_map(params![to_i64(now), to_i64(limit as u64)], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
             })
             .map_err(db)?;
         let mut out = Vec::new();
         for row in rows {
-            let (wf, body) = row.map_err(db)?;
+            let (wf, body, format) = row.map_err(db)?;
+            check_format(format, || format!("a timer of workflow {wf}"))?;
             let timer: Timer = serde_json::from_str(&body).map_err(|e| corrupt("timer", e))?;
             out.push((wf, timer));
         }
@@ -487,13 +525,16 @@ impl Tx for SqliteTx<'_> {
         }
         body.push(']');
         self.tx
-            .prepare_cached("INSERT INTO events (id, count, at, body) VALUES (?1, ?2, ?3, ?4)")
+            .prepare_cached(
+                "INSERT INTO events (id, count, at, body, format) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
             .map_err(db)?
             .execute(params![
                 to_i64(first),
                 to_i64(events.len() as u64),
                 to_i64(at),
-                body
+                body,
+                ROW_FORMAT
             ])
             .map_err(db)?;
         Ok(first)
