@@ -240,7 +240,7 @@ mod tests {
         let w: WireWorkflow =
             serde_json::from_value(serde_json::json!({"workflowId": "w", "status": "WEIRD"}))
                 .expect("shape");
-        let e = w.into_view().err().expect("unknown status");
+        let e = w.into_view().expect_err("unknown status");
         assert_eq!(e.kind(), ErrorKind::Internal);
         assert!(e.message().contains("WEIRD"));
     }
