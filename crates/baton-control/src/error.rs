@@ -132,6 +132,7 @@ impl From<baton_runtime::EngineError> for ControlError {
             E::InvalidDefinition(_) => Self::new(ErrorKind::InvalidInput, e.to_string()),
             E::Stopped => Self::new(ErrorKind::Unavailable, e.to_string()),
             E::Internal(_) => Self::new(ErrorKind::Internal, e.to_string()),
+            E::AlreadyStarted { .. } => Self::new(ErrorKind::Conflict, e.to_string()),
         }
     }
 }
