@@ -89,14 +89,8 @@ fn main() -> ExitCode {
         Command::Restart(args) => block_on(cmd::ops::operate(cmd::ops::Verb::Restart, &args)),
         Command::Retry(args) => block_on(cmd::ops::operate(cmd::ops::Verb::Retry, &args)),
         Command::Rerun(args) => block_on(cmd::ops::operate(cmd::ops::Verb::Rerun, &args)),
-        Command::Status(args) => match args.server.clone() {
-            Some(url) => block_on(cmd::status::run_remote(&args, &url)),
-            None => cmd::status::run(&args),
-        },
-        Command::Logs(args) => match args.server.clone() {
-            Some(url) => block_on(cmd::logs::run_remote(&args, &url)),
-            None => cmd::logs::run(&args),
-        },
+        Command::Status(args) => block_on(cmd::status::run(&args)),
+        Command::Logs(args) => block_on(cmd::logs::run(&args)),
         Command::Validate(args) => cmd::validate::run(&args),
         Command::Def {
             command: DefCommand::Export(args),

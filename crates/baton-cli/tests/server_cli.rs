@@ -54,6 +54,22 @@ fn register_start_status_logs_list_over_a_server_then_sigterm() {
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(status.contains("Hello, Grace!"), "{status}");
+    // One rendering for both targets: the server's answer shows times like the local one.
+    assert!(
+        status.contains("  started  ") && status.contains("TOOK"),
+        "{status}"
+    );
+    let view: serde_json::Value = serde_json::from_str(&ok(&baton()
+        .args(["status", &id, "--json", "--server", &url])
+        .output()
+        .expect("status --json")))
+    .expect("the workflow view as JSON");
+    assert_eq!(view["status"], "COMPLETED", "{view}");
+    assert_eq!(view["id"], serde_json::Value::from(id.as_str()), "{view}");
+    assert!(
+        view["tasks"].as_array().is_some_and(|t| !t.is_empty()),
+        "{view}"
+    );
     let logs = ok(&baton()
         .args(["logs", &id, "--json", "--server", &url])
         .output()

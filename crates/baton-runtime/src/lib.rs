@@ -19,5 +19,6 @@ mod signals;
 pub use caught_up::CaughtUpReader;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{
-    Engine, EngineConfig, EngineError, EngineEvent, EngineHandle, NumberedEvent, StartWorkflow,
+    Engine, EngineConfig, EngineError, EngineEvent, EngineHandle, IdempotencyStrategy,
+    NumberedEvent, StartWorkflow, TaskLogLine,
 };

@@ -218,6 +218,7 @@ impl From<EngineError> for ApiError {
             EngineError::InvalidDefinition(_) => StatusCode::BAD_REQUEST,
             EngineError::Rejected(r) => refusal_status(r.kind),
             EngineError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
+            EngineError::AlreadyStarted { .. } => StatusCode::CONFLICT,
         };
         ApiError::new(status, e.to_string())
     }

@@ -6,7 +6,8 @@
 //! - Baton's additions: `GET /api/v1/events` (SSE stream of every transition),
 //!   `GET /api/v1/workflows/{id}/history`, `GET /api/v1/openapi.json` (generated from the
 //!   handlers), `GET /health` and `GET /ready`;
-//! - [`client`]: a small client of this API for the CLI's `--server` mode.
+//! - the client of this API lives in `baton-control` (`HttpControl`), so a face that
+//!   talks to a server does not link axum.
 //!
 //! The caller owns the [`baton_runtime::Engine`] (and any local runners); [`serve`] only
 //! translates HTTP into engine calls. Every answer is sent after the engine committed
@@ -14,7 +15,6 @@
 //! and no request can make the server panic.
 
 pub mod app;
-pub mod client;
 pub mod conductor;
 pub mod error;
 pub mod extract;
@@ -23,5 +23,4 @@ pub mod openapi;
 pub mod sse;
 
 pub use app::{AppState, ServerConfig, router, router_with_shutdown, serve, serve_with};
-pub use client::{Client, ClientError, ListFilter};
 pub use error::{ApiError, ErrorBody, ServerError, ValidationError};

@@ -1,31 +1,30 @@
 //! `baton logs ID`: the full history of a workflow — who did what, when.
 
-use super::local::{self, DEFAULT_DB, time};
+use super::local::time;
+use super::target::{Access, Target};
 use crate::exit::Code;
+use baton_control::HistoryEvent;
 use baton_core::Event;
 use clap::Args;
-use std::path::PathBuf;
 
 /// Arguments of `baton logs`.
 #[derive(Debug, Args)]
 pub struct LogsArgs {
     /// The workflow id.
     pub id: String,
-    /// The SQLite database.
-    #[arg(long, default_value = DEFAULT_DB)]
-    pub db: PathBuf,
     /// One JSON object per line.
     #[arg(long)]
     pub json: bool,
-    /// Ask a server instead of reading the local database.
-    #[arg(long, env = "BATON_SERVER", value_name = "URL")]
-    pub server: Option<String>,
+    #[command(flatten)]
+    pub target: Target,
 }
 
-/// `baton logs --server URL ID`: the same history, from a server.
-pub async fn run_remote(args: &LogsArgs, url: &str) -> anyhow::Result<Code> {
-    let client = baton_server::client::Client::new(url)?;
-    let items = match client.history(&args.id).await {
+/// Prints the history, oldest first.
+pub async fn run(args: &LogsArgs) -> anyhow::Result<Code> {
+    let opened = args.target.open(Access::Read)?;
+    let found = opened.control.history(&args.id).await;
+    opened.close().await;
+    let items = match found {
         Ok(h) => h,
         Err(e) => {
             eprintln!("error: {e}");
@@ -40,33 +39,15 @@ pub async fn run_remote(args: &LogsArgs, url: &str) -> anyhow::Result<Code> {
             );
             continue;
         }
-        match serde_json::from_value::<Event>(item.event.clone()) {
-            Ok(e) => {
-                let (who, what) = describe(&e);
+        match &item.event {
+            HistoryEvent::Known(e) => {
+                let (who, what) = describe(e);
                 crate::outln!("{}  #{:<4} {:<14} {what}", time(item.at), item.seq, who);
             }
-            Err(_) => crate::outln!("{}  #{:<4} {}", time(item.at), item.seq, item.event),
-        }
-    }
-    Ok(Code::Ok)
-}
-
-/// Prints the history, oldest first.
-pub fn run(args: &LogsArgs) -> anyhow::Result<Code> {
-    let reader = local::open_reader(&args.db)?;
-    if reader.workflow(&args.id)?.is_none() {
-        eprintln!("error: no workflow `{}` in {}", args.id, args.db.display());
-        return Ok(Code::Usage);
-    }
-    for e in reader.history(&args.id)? {
-        if args.json {
-            crate::outln!(
-                "{}",
-                serde_json::json!({ "seq": e.seq, "at": time(e.at), "event": e.event })
-            );
-        } else {
-            let (who, what) = describe(&e.event);
-            crate::outln!("{}  #{:<4} {:<14} {what}", time(e.at), e.seq, who);
+            // An event this build does not know (a newer server): shown as it came.
+            HistoryEvent::Unknown(raw) => {
+                crate::outln!("{}  #{:<4} {}", time(item.at), item.seq, raw)
+            }
         }
     }
     Ok(Code::Ok)

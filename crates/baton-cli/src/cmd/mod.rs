@@ -9,6 +9,7 @@ pub mod resume;
 pub mod run;
 pub mod server;
 pub mod status;
+pub mod target;
 pub mod validate;
 
 use anyhow::Context as _;

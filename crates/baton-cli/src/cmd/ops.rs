@@ -1,36 +1,16 @@
 //! Commands that work on a server (`--server URL`) or on a local database (`--db FILE`):
 //! `def register`, `start`, `list`, and the operator verbs.
 
-use super::local::{self, DEFAULT_DB, time};
-use super::resume::whoami;
+use super::local::{self, time};
+pub use super::target::Target;
+use super::target::{Access, actor};
 use crate::exit::Code;
-use baton_core::{Event, Outcome, Principal, WorkflowStatus};
-use baton_model::Role;
-use baton_server::client::{Client, ListFilter};
-use baton_store::WorkflowFilter;
+use baton_control::{
+    CommandOutcome, ErrorKind, ListFilter, Operation, OperatorCommand, StartRequest,
+};
+use baton_core::WorkflowStatus;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
-
-/// Where a command acts: a running server, or the embedded database.
-#[derive(Debug, Clone, Args)]
-pub struct Target {
-    /// A Baton (or Conductor) server, e.g. http://127.0.0.1:8080. Without it, the command
-    /// works on the local database (`--db`).
-    #[arg(long, env = "BATON_SERVER", value_name = "URL")]
-    pub server: Option<String>,
-    /// The local SQLite database (when no --server is given).
-    #[arg(long, default_value = DEFAULT_DB)]
-    pub db: PathBuf,
-}
-
-impl Target {
-    fn client(&self) -> anyhow::Result<Option<Client>> {
-        match &self.server {
-            Some(url) => Ok(Some(Client::new(url)?)),
-            None => Ok(None),
-        }
-    }
-}
 
 /// Arguments of `baton def register`.
 #[derive(Debug, Args)]
@@ -59,25 +39,16 @@ pub async fn register(args: &RegisterArgs) -> anyhow::Result<Code> {
             defs.push(l.def);
         }
     }
-    match args.target.client()? {
-        Some(client) => {
-            for def in &defs {
-                client.register_workflow_def(def).await?;
-            }
-        }
-        None => {
-            let engine = local::open_engine(&args.target.db)?;
-            let handle = engine.handle();
-            for def in &defs {
-                let r = handle.register_workflow_def(def.clone()).await;
-                if let Err(e) = r {
-                    engine.shutdown().await;
-                    return Err(e.into());
-                }
-            }
-            engine.shutdown().await;
+    let opened = args.target.open(Access::Write)?;
+    let mut result = Ok(());
+    for def in &defs {
+        result = opened.control.register_workflow_def(def).await;
+        if result.is_err() {
+            break;
         }
     }
+    opened.close().await;
+    result?;
     for def in &defs {
         crate::outln!("registered {} v{}", def.name, def.version);
     }
@@ -115,35 +86,20 @@ pub async fn start(args: &StartArgs) -> anyhow::Result<Code> {
             return Ok(Code::Usage);
         }
     };
-    let id = match args.target.client()? {
-        Some(client) => {
-            client
-                .start(
-                    &args.name,
-                    args.version,
-                    input,
-                    args.correlation_id.as_deref(),
-                )
-                .await?
-        }
-        None => {
-            let engine = local::open_engine(&args.target.db)?;
-            let req = baton_runtime::StartWorkflow {
-                name: args.name.clone(),
-                version: args.version,
-                input,
-                correlation_id: args.correlation_id.clone(),
-                ..Default::default()
-            };
-            let r = engine.handle().start(req).await;
-            engine.shutdown().await;
-            match r {
-                Ok(id) => id,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return Ok(Code::Usage);
-                }
-            }
+    let opened = args.target.open(Access::Write)?;
+    let req = StartRequest {
+        name: args.name.clone(),
+        version: args.version,
+        input,
+        correlation_id: args.correlation_id.clone(),
+    };
+    let started = opened.control.start(req).await;
+    opened.close().await;
+    let id = match started {
+        Ok(id) => id,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(Code::Usage);
         }
     };
     crate::outln!("{id}");
@@ -184,52 +140,24 @@ pub async fn list(args: &ListArgs) -> anyhow::Result<Code> {
         .iter()
         .map(|s| parse_status(s))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let rows: Vec<(String, String, u32, String, String)> = match args.target.client()? {
-        Some(client) => {
-            let filter = ListFilter {
-                name: args.name.clone(),
-                statuses,
-                size: args.limit,
-                ..Default::default()
-            };
-            client
-                .list(&filter)
-                .await?
-                .into_iter()
-                .map(|w| {
-                    (
-                        w.workflow_id,
-                        w.workflow_type,
-                        w.version,
-                        w.status,
-                        w.start_time,
-                    )
-                })
-                .collect()
-        }
-        None => {
-            let reader = local::open_reader(&args.target.db)?;
-            let filter = WorkflowFilter {
-                name: args.name.clone(),
-                statuses,
-                limit: args.limit,
-                ..Default::default()
-            };
-            reader
-                .list_workflows(&filter)?
-                .into_iter()
-                .map(|w| {
-                    (
-                        w.id,
-                        w.name,
-                        w.version,
-                        w.status.as_str().to_string(),
-                        time(w.created_at),
-                    )
-                })
-                .collect()
-        }
+    let filter = ListFilter {
+        name: args.name.clone(),
+        statuses,
+        size: args.limit,
+        ..Default::default()
     };
+    let opened = args.target.open(Access::Read)?;
+    let listed = opened.control.list(&filter).await;
+    opened.close().await;
+    let rows = listed?.into_iter().map(|w| {
+        (
+            w.id,
+            w.name,
+            w.version,
+            w.status.as_str(),
+            time(w.created_at),
+        )
+    });
     for (id, name, version, status, started) in rows {
         if args.json {
             crate::outln!(
@@ -275,59 +203,29 @@ pub struct OperatorArgs {
 
 /// Applies an operator action; the history records who did it.
 pub async fn operate(verb: Verb, args: &OperatorArgs) -> anyhow::Result<Code> {
-    if let Some(client) = args.target.client()? {
-        let id = &args.id;
-        let r = match verb {
-            Verb::Pause => client.pause(id).await,
-            Verb::Terminate => client.terminate(id, &args.reason).await,
-            Verb::Restart => client.restart(id).await,
-            Verb::Retry => client.retry(id).await,
-            Verb::Rerun => client
-                .rerun(id, args.from_task.as_deref(), None, None)
-                .await
-                .map(drop),
-        };
-        return match r {
-            Ok(()) => {
-                crate::outln!("{verb:?}: {id}");
-                Ok(Code::Ok)
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                Ok(if e.status() == Some(404) {
-                    Code::Usage
-                } else {
-                    Code::Failed
-                })
-            }
-        };
-    }
-    let by = Principal {
-        name: whoami(),
-        role: Role::L0,
-    };
-    let event = match verb {
-        Verb::Pause => Event::Paused { by },
-        Verb::Terminate => Event::Terminated {
+    let operation = match verb {
+        Verb::Pause => Operation::Pause,
+        Verb::Terminate => Operation::Terminate {
             reason: args.reason.clone(),
-            by,
         },
-        Verb::Restart => Event::Restarted { by },
-        Verb::Retry => Event::Retried { by },
-        Verb::Rerun => Event::Rerun {
+        Verb::Restart => Operation::Restart,
+        Verb::Retry => Operation::Retry,
+        Verb::Rerun => Operation::Rerun {
             from_task_id: args.from_task.clone(),
             workflow_input: None,
             task_input: None,
-            by,
         },
     };
-    let engine = local::open_engine(&args.target.db)?;
-    let r = engine.handle().send(&args.id, event).await;
-    engine.shutdown().await;
-    match r {
-        Ok(Outcome::Applied) => {
+    let opened = args.target.open(Access::Write)?;
+    let done = opened
+        .control
+        .operate(OperatorCommand::new(&args.id, operation, actor()))
+        .await;
+    opened.close().await;
+    match done {
+        Ok(CommandOutcome::Applied) => {
             crate::outln!("{verb:?}: {}", args.id);
-            if matches!(verb, Verb::Restart | Verb::Retry | Verb::Rerun) {
+            if args.target.is_local() && matches!(verb, Verb::Restart | Verb::Retry | Verb::Rerun) {
                 eprintln!(
                     "  continue it here with: baton resume {} --db {}",
                     args.id,
@@ -336,13 +234,17 @@ pub async fn operate(verb: Verb, args: &OperatorArgs) -> anyhow::Result<Code> {
             }
             Ok(Code::Ok)
         }
-        Ok(Outcome::Ignored(why) | Outcome::Rejected(why)) => {
-            eprintln!("error: {why}");
+        Ok(CommandOutcome::Ignored { reason }) => {
+            eprintln!("error: {reason}");
             Ok(Code::Failed)
         }
         Err(e) => {
             eprintln!("error: {e}");
-            Ok(Code::Usage)
+            Ok(if e.kind() == ErrorKind::NotFound {
+                Code::Usage
+            } else {
+                Code::Failed
+            })
         }
     }
 }

@@ -31,9 +31,14 @@ pub struct ResumeArgs {
 /// `--server`, asks the server to resume it.
 pub async fn run(args: &ResumeArgs) -> anyhow::Result<Code> {
     if let Some(url) = &args.server {
-        let client = baton_server::client::Client::new(url)?;
-        return match client.resume(&args.id).await {
-            Ok(()) => {
+        let control = baton_control::HttpControl::new(url)?;
+        let command = baton_control::OperatorCommand::new(
+            &args.id,
+            baton_control::Operation::Resume,
+            super::target::actor(),
+        );
+        return match baton_control::Control::operate(&control, command).await {
+            Ok(_) => {
                 crate::outln!("Resume: {}", args.id);
                 Ok(Code::Ok)
             }

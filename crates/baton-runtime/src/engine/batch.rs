@@ -308,6 +308,17 @@ impl Worker {
                 self.run_follow_ups(tx, now, b);
                 b.replies.push(Reply::Event(reply, r));
             }
+            Command::EventWithLogs {
+                workflow_id,
+                event,
+                task_id,
+                logs,
+                reply,
+            } => {
+                let r = self.apply_with_logs(tx, &workflow_id, event, &task_id, logs, now, b);
+                self.run_follow_ups(tx, now, b);
+                b.replies.push(Reply::Event(reply, r));
+            }
             Command::EventAndPoll {
                 workflow_id,
                 event,
@@ -794,6 +805,7 @@ fn refuse(cmd: Command, e: &EngineError) {
     match cmd {
         Command::Start(_, r) => drop(r.send(Err(e.clone()))),
         Command::Event(_, _, r) => drop(r.send(Err(e.clone()))),
+        Command::EventWithLogs { reply, .. } => drop(reply.send(Err(e.clone()))),
         Command::EventAndPoll { reply, .. } => drop(reply.send(Err(e.clone()))),
         Command::Poll { reply, .. } => drop(reply.send(Err(e.clone()))),
         Command::RegisterWorkflowDef(_, r) | Command::RegisterTaskDef(_, r) => {

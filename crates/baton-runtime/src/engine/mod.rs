@@ -2,6 +2,7 @@
 
 mod batch;
 mod cache;
+mod commands;
 mod event_log;
 mod start;
 
@@ -46,6 +47,17 @@ pub enum EngineError {
     /// The engine has stopped.
     #[error("the engine has stopped")]
     Stopped,
+    /// A start's idempotency key was used before, and its strategy (`Fail`, or
+    /// `FailOnRunning` while that workflow runs) forbids starting again.
+    #[error("workflow {workflow_id} was already started with idempotency key `{key}` (strategy {})", strategy.as_str())]
+    AlreadyStarted {
+        /// The workflow the key names.
+        workflow_id: String,
+        /// The key.
+        key: String,
+        /// The strategy the start asked for.
+        strategy: IdempotencyStrategy,
+    },
 }
 
 impl From<StoreError> for EngineError {
@@ -80,10 +92,54 @@ pub struct StartWorkflow {
     pub correlation_id: Option<String>,
     /// Id to use (default: a new UUIDv7).
     pub workflow_id: Option<String>,
-    /// A second start with the same key returns the first workflow's id.
+    /// A second start with the same key is decided by `idempotency_strategy`.
     pub idempotency_key: Option<String>,
+    /// What a start whose key was used before does (default: return the first id).
+    pub idempotency_strategy: IdempotencyStrategy,
     /// Parent link (sub-workflows).
     pub parent: Option<ParentLink>,
+}
+
+/// What a start whose idempotency key names an existing workflow does (Conductor's
+/// `idempotencyStrategy`). Decided on the engine thread, in the start's transaction, so
+/// two concurrent starts with one key cannot both start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IdempotencyStrategy {
+    /// Answer the existing workflow's id; start nothing.
+    #[default]
+    ReturnExisting,
+    /// Refuse: [`EngineError::AlreadyStarted`].
+    Fail,
+    /// Refuse while the existing workflow runs (or is paused); once it has ended, start
+    /// a new one (the key keeps naming the first).
+    FailOnRunning,
+}
+
+impl IdempotencyStrategy {
+    /// Conductor's name (`RETURN_EXISTING`, `FAIL`, `FAIL_ON_RUNNING`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdempotencyStrategy::ReturnExisting => "RETURN_EXISTING",
+            IdempotencyStrategy::Fail => "FAIL",
+            IdempotencyStrategy::FailOnRunning => "FAIL_ON_RUNNING",
+        }
+    }
+
+    /// The strategy with Conductor's name `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::ReturnExisting, Self::Fail, Self::FailOnRunning]
+            .into_iter()
+            .find(|s| s.as_str() == name)
+    }
+}
+
+/// A line a worker logged with its result (`at` = when; `None` = when it is recorded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskLogLine {
+    /// When it was logged (ms since the epoch).
+    pub at: Option<Timestamp>,
+    /// The text.
+    pub line: String,
 }
 
 /// Something that happened, for live displays (`baton run`, SSE). Sent after commit.
@@ -198,6 +254,15 @@ pub(crate) enum Command {
         oneshot::Sender<Result<String, EngineError>>,
     ),
     Event(String, Event, oneshot::Sender<Result<Outcome, EngineError>>),
+    /// A worker's result and the log lines that came with it: the lines are kept only
+    /// when the result is applied, in its transaction.
+    EventWithLogs {
+        workflow_id: String,
+        event: Event,
+        task_id: String,
+        logs: Vec<TaskLogLine>,
+        reply: oneshot::Sender<Result<Outcome, EngineError>>,
+    },
     EventAndPoll {
         workflow_id: String,
         event: Event,
@@ -319,6 +384,27 @@ impl EngineHandle {
     pub async fn send(&self, workflow_id: &str, event: Event) -> Result<Outcome, EngineError> {
         let id = workflow_id.to_string();
         self.ask(|r| Command::Event(id, event, r)).await
+    }
+
+    /// Delivers a worker's result with the log lines it sent for `task_id`, in one
+    /// transaction: the lines are appended only when the result is applied (a duplicate
+    /// or late result changes nothing, its logs included).
+    pub async fn send_with_logs(
+        &self,
+        workflow_id: &str,
+        event: Event,
+        task_id: &str,
+        logs: Vec<TaskLogLine>,
+    ) -> Result<Outcome, EngineError> {
+        let (workflow_id, task_id) = (workflow_id.to_string(), task_id.to_string());
+        self.ask(|reply| Command::EventWithLogs {
+            workflow_id,
+            event,
+            task_id,
+            logs,
+            reply,
+        })
+        .await
     }
 
     /// Delivers a worker's result and, in the same transaction, leases the next visible

@@ -2,6 +2,7 @@
 
 use super::batch::{Batch, Worker};
 use super::cache::Cached;
+use super::commands::KeyUse;
 use super::{EngineError, EngineEvent, StartWorkflow};
 use baton_core::{
     Decision, Event, Outcome, StartRequest, Timestamp, WorkflowState, WorkflowStatus, decide,
@@ -15,16 +16,14 @@ impl Worker {
     pub(super) fn start(
         &mut self,
         tx: &mut dyn Tx,
-        req: StartWorkflow,
+        mut req: StartWorkflow,
         now: Timestamp,
         b: &mut Batch,
     ) -> Result<String, EngineError> {
-        if let Some(key) = &req.idempotency_key
-            && let Some(id) = tx
-                .workflow_by_key(key)
-                .map_err(|e| self.fail(b, e.into()))?
-        {
-            return Ok(id);
+        match self.key_use(tx, &req, b)? {
+            KeyUse::Existing(id) => return Ok(id),
+            KeyUse::StartWithoutKey => req.idempotency_key = None,
+            KeyUse::Start => {}
         }
         let id = req
             .workflow_id
@@ -119,6 +118,7 @@ impl Worker {
             correlation_id: req.correlation_id,
             workflow_id: Some(req.workflow_id),
             idempotency_key: None,
+            idempotency_strategy: Default::default(),
             parent: req.parent,
         };
         match self.start(tx, start, now, b) {

@@ -10,7 +10,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use baton_core::{Event, Outcome, Principal, RefusalKind, TaskResultStatus, Timestamp};
-use baton_runtime::EngineError;
+use baton_runtime::{EngineError, TaskLogLine};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -231,37 +231,26 @@ async fn apply(st: &AppState, body: &[u8]) -> ApiResult<Update> {
     };
     let not_found =
         || ApiError::not_found(format!("no task `{task_id}` in workflow `{workflow_id}`"));
-    // A duplicate or late result changes nothing, its logs included.
-    let applied = match st.engine.send(&workflow_id, event).await {
-        Ok(Outcome::Applied) => true,
-        Ok(Outcome::Ignored(_)) => false,
+    let logs = r
+        .logs
+        .unwrap_or_default()
+        .into_iter()
+        .map(|l| TaskLogLine {
+            at: Some(l.created_time).filter(|t| *t > 0),
+            line: l.log,
+        })
+        .collect();
+    // One engine command: the result and, only if it is applied, its logs.
+    match st
+        .engine
+        .send_with_logs(&workflow_id, event, &task_id, logs)
+        .await
+    {
+        Ok(Outcome::Applied | Outcome::Ignored(_)) => {}
         Ok(Outcome::Rejected(r)) if r.kind == RefusalKind::UnknownTask => return Err(not_found()),
         Ok(Outcome::Rejected(r)) => return Err(ApiError::refused(&r)),
         Err(EngineError::UnknownWorkflow(_)) => return Err(not_found()),
         Err(e) => return Err(e.into()),
-    };
-    let logs: Vec<TaskExecLog> = r
-        .logs
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|l| !l.log.is_empty())
-        .collect();
-    if applied && !logs.is_empty() {
-        let tid = task_id.clone();
-        let now = now_ms();
-        st.engine
-            .with_tx(move |tx| {
-                for l in &logs {
-                    let at = if l.created_time > 0 {
-                        l.created_time
-                    } else {
-                        now
-                    };
-                    tx.append_task_log(&tid, at, &l.log)?;
-                }
-                Ok(())
-            })
-            .await?;
     }
     Ok(Update {
         workflow_id,

@@ -14,7 +14,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
 use baton_core::{Event, Outcome, WorkflowStatus};
-use baton_runtime::{EngineError, StartWorkflow};
+use baton_runtime::{EngineError, IdempotencyStrategy, StartWorkflow};
 use baton_store::WorkflowFilter;
 use serde::Deserialize;
 use serde_json::Value;
@@ -163,45 +163,21 @@ async fn start_workflow(State(st): State<AppState>, body: Bytes) -> ApiResult<Re
         }
     };
     let input = object_input(req.input.clone().unwrap_or(Value::Null))?;
-    let mut key = req.idempotency_key.clone().filter(|k| !k.is_empty());
-    if let Some(k) = key.clone() {
-        let strategy = req
-            .idempotency_strategy
-            .as_deref()
-            .unwrap_or("RETURN_EXISTING");
-        match strategy {
-            "RETURN_EXISTING" => {}
-            "FAIL" | "FAIL_ON_RUNNING" => {
-                let k2 = k.clone();
-                let existing = st.engine.with_tx(move |tx| tx.workflow_by_key(&k2)).await?;
-                if let Some(id) = existing {
-                    let running = if strategy == "FAIL" {
-                        true
-                    } else {
-                        let id2 = id.clone();
-                        read(&st, move |r| {
-                            Ok(r.workflow(&id2)?
-                                .is_some_and(|w| !w.state.status.is_terminal()))
-                        })
-                        .await?
-                    };
-                    if running {
-                        return Err(ApiError::conflict(format!(
-                            "workflow {id} was already started with idempotency key `{k}` (strategy {strategy})"
-                        )));
-                    }
-                    // FAIL_ON_RUNNING with an ended workflow: start a new one; the key
-                    // keeps naming the first.
-                    key = None;
-                }
-            }
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "unknown idempotencyStrategy `{other}`; use RETURN_EXISTING, FAIL or FAIL_ON_RUNNING"
-                )));
-            }
-        }
-    }
+    let key = req.idempotency_key.clone().filter(|k| !k.is_empty());
+    // The engine decides what a used key means, in the start's transaction.
+    // (Without a key, the strategy is not read, as Conductor does.)
+    let strategy = match req
+        .idempotency_strategy
+        .as_deref()
+        .filter(|_| key.is_some())
+    {
+        None => IdempotencyStrategy::ReturnExisting,
+        Some(name) => IdempotencyStrategy::parse(name).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "unknown idempotencyStrategy `{name}`; use RETURN_EXISTING, FAIL or FAIL_ON_RUNNING"
+            ))
+        })?,
+    };
     let id = start(
         &st,
         StartWorkflow {
@@ -211,6 +187,7 @@ async fn start_workflow(State(st): State<AppState>, body: Bytes) -> ApiResult<Re
             input,
             correlation_id: req.correlation_id.clone(),
             idempotency_key: key,
+            idempotency_strategy: strategy,
             ..Default::default()
         },
     )

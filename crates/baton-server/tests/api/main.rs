@@ -1,7 +1,6 @@
 //! The HTTP API end to end over a real engine and SQLite store: good and bad input for
 //! every endpoint (status code and JSON error body).
 
-mod client;
 mod harness;
 mod metadata;
 mod native;

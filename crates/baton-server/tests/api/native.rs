@@ -161,7 +161,7 @@ async fn serve_answers_and_shuts_down_gracefully() {
             let _ = stopped.await;
         },
     ));
-    let client = baton_server::Client::new(&format!("http://{addr}")).expect("client");
+    let client = baton_control::http::Client::new(&format!("http://{addr}")).expect("client");
     client
         .register_workflow_json(&serde_json::from_str(&simple_def("wf")).expect("json"))
         .await

@@ -112,6 +112,18 @@ async fn start_workflow_request() {
     h.post("/api/workflow", &running)
         .await
         .assert_error(409, "k1");
+    // Once the first has ended, FAIL_ON_RUNNING starts anew; the key keeps naming the
+    // first, and FAIL still refuses.
+    h.delete(&format!("/api/workflow/{first}?reason=x"))
+        .await
+        .assert_ok();
+    let again = h.post("/api/workflow", &running).await;
+    again.assert_ok();
+    assert_ne!(again.text, first);
+    assert_eq!(h.post("/api/workflow", &keyed).await.text, first);
+    h.post("/api/workflow", &fail)
+        .await
+        .assert_error(409, "strategy FAIL");
     h.shutdown().await;
 }
 

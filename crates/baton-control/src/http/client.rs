@@ -1,99 +1,31 @@
-//! A small client of this server's API, for the CLI's `--server URL` mode.
+//! A small client of a Baton (or Conductor) server's API: the requests, in Conductor's
+//! JSON shapes. [`crate::HttpControl`] turns its answers into the typed views.
 //!
-//! Every method answers the server's JSON (Conductor shapes) or a [`ClientError`] that
-//! carries the server's status and error message.
+//! Every failure is a [`ControlError`]: a server's error status keeps its status and the
+//! server's message (with field-level problems, when it sent them).
 
-use crate::conductor::model::{SearchResult, WorkflowSummary};
-use crate::error::ErrorBody;
-use crate::native::HistoryItem;
-use baton_core::WorkflowStatus;
+use super::wire::{ErrorBody, SearchResult, WireSummary};
+use crate::{ControlError, ErrorKind, ListFilter};
 use baton_model::{TaskDef, WorkflowDef};
 use reqwest::{Method, RequestBuilder, Url};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::time::Duration;
 
-/// Why a call failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    /// The base URL cannot be used.
-    #[error("invalid server URL `{url}`: {message}")]
-    BadUrl {
-        /// The URL given.
-        url: String,
-        /// What is wrong.
-        message: String,
-    },
-    /// The server could not be reached or the connection broke.
-    #[error("cannot reach the server at {url}: {source}")]
-    Transport {
-        /// The request URL.
-        url: String,
-        /// The transport error.
-        #[source]
-        source: reqwest::Error,
-    },
-    /// The server answered with an error status.
-    #[error("the server answered {status}: {message}")]
-    Api {
-        /// HTTP status.
-        status: u16,
-        /// The server's message (its JSON `message`, or the raw body).
-        message: String,
-        /// The full JSON error, when the server sent one.
-        body: Option<ErrorBody>,
-    },
-    /// The answer was not what this client expects.
-    #[error("unexpected answer from {url}: {message}")]
-    Decode {
-        /// The request URL.
-        url: String,
-        /// What was wrong with it.
-        message: String,
-    },
-}
-
-impl ClientError {
-    /// The HTTP status of an [`ClientError::Api`] error.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            ClientError::Api { status, .. } => Some(*status),
-            _ => None,
-        }
+/// The Conductor search query for `filter`.
+pub fn search_query(filter: &ListFilter) -> String {
+    let mut parts = Vec::new();
+    if let Some(n) = &filter.name {
+        parts.push(format!("workflowType = \"{n}\""));
     }
-}
-
-/// Which workflows [`Client::list`] returns.
-#[derive(Debug, Clone, Default)]
-pub struct ListFilter {
-    /// Only this definition name.
-    pub name: Option<String>,
-    /// Only these statuses (empty = any).
-    pub statuses: Vec<WorkflowStatus>,
-    /// Only this correlation id.
-    pub correlation_id: Option<String>,
-    /// Skip this many (newest first).
-    pub start: usize,
-    /// At most this many (0 = the server's default, 100).
-    pub size: usize,
-}
-
-impl ListFilter {
-    /// The Conductor search query for this filter.
-    pub fn query(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(n) = &self.name {
-            parts.push(format!("workflowType = \"{n}\""));
-        }
-        if !self.statuses.is_empty() {
-            let s: Vec<&str> = self.statuses.iter().map(|s| s.as_str()).collect();
-            parts.push(format!("status IN ({})", s.join(",")));
-        }
-        if let Some(c) = &self.correlation_id {
-            parts.push(format!("correlationId = \"{c}\""));
-        }
-        parts.join(" AND ")
+    if !filter.statuses.is_empty() {
+        let s: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
+        parts.push(format!("status IN ({})", s.join(",")));
     }
+    if let Some(c) = &filter.correlation_id {
+        parts.push(format!("correlationId = \"{c}\""));
+    }
+    parts.join(" AND ")
 }
 
 /// A client of one Baton (or Conductor) server.
@@ -105,10 +37,12 @@ pub struct Client {
 
 impl Client {
     /// A client of the server at `base_url` (e.g. `http://127.0.0.1:8080`).
-    pub fn new(base_url: &str) -> Result<Client, ClientError> {
-        let bad = |message: String| ClientError::BadUrl {
-            url: base_url.to_string(),
-            message,
+    pub fn new(base_url: &str) -> Result<Client, ControlError> {
+        let bad = |message: String| {
+            ControlError::new(
+                ErrorKind::InvalidInput,
+                format!("invalid server URL `{base_url}`: {message}"),
+            )
         };
         let mut base = Url::parse(base_url).map_err(|e| bad(e.to_string()))?;
         if !matches!(base.scheme(), "http" | "https") {
@@ -130,25 +64,35 @@ impl Client {
         Ok(Client { http, base })
     }
 
-    fn url(&self, path: &str) -> Result<Url, ClientError> {
-        self.base
-            .join(path.trim_start_matches('/'))
-            .map_err(|e| ClientError::BadUrl {
-                url: path.to_string(),
-                message: e.to_string(),
-            })
+    fn url(&self, path: &str) -> Result<Url, ControlError> {
+        self.base.join(path.trim_start_matches('/')).map_err(|e| {
+            ControlError::new(
+                ErrorKind::InvalidInput,
+                format!("invalid path `{path}`: {e}"),
+            )
+        })
     }
 
-    fn request(&self, method: Method, path: &str) -> Result<(RequestBuilder, String), ClientError> {
+    fn request(
+        &self,
+        method: Method,
+        path: &str,
+    ) -> Result<(RequestBuilder, String), ControlError> {
         let url = self.url(path)?;
         let shown = url.to_string();
         Ok((self.http.request(method, url), shown))
     }
 
-    async fn send(&self, req: RequestBuilder, url: &str) -> Result<reqwest::Response, ClientError> {
-        let res = req.send().await.map_err(|source| ClientError::Transport {
-            url: url.to_string(),
-            source,
+    async fn send(
+        &self,
+        req: RequestBuilder,
+        url: &str,
+    ) -> Result<reqwest::Response, ControlError> {
+        let res = req.send().await.map_err(|source| {
+            ControlError::new(
+                ErrorKind::Transport,
+                format!("cannot reach the server at {url}: {source}"),
+            )
         })?;
         let status = res.status();
         if status.is_success() {
@@ -177,18 +121,16 @@ impl Client {
             }
             None => text,
         };
-        Err(ClientError::Api {
-            status: status.as_u16(),
-            message,
-            body,
-        })
+        Err(ControlError::from_status(status.as_u16(), message))
     }
 
-    async fn text(&self, req: RequestBuilder, url: &str) -> Result<String, ClientError> {
+    async fn text(&self, req: RequestBuilder, url: &str) -> Result<String, ControlError> {
         let res = self.send(req, url).await?;
-        res.text().await.map_err(|e| ClientError::Decode {
-            url: url.to_string(),
-            message: e.to_string(),
+        res.text().await.map_err(|e| {
+            ControlError::new(
+                ErrorKind::Internal,
+                format!("unexpected answer from {url}: {e}"),
+            )
         })
     }
 
@@ -196,33 +138,35 @@ impl Client {
         &self,
         req: RequestBuilder,
         url: &str,
-    ) -> Result<T, ClientError> {
+    ) -> Result<T, ControlError> {
         let text = self.text(req, url).await?;
-        serde_json::from_str(&text).map_err(|e| ClientError::Decode {
-            url: url.to_string(),
-            message: e.to_string(),
+        serde_json::from_str(&text).map_err(|e| {
+            ControlError::new(
+                ErrorKind::Internal,
+                format!("unexpected answer from {url}: {e}"),
+            )
         })
     }
 
-    async fn empty(&self, method: Method, path: &str) -> Result<(), ClientError> {
+    async fn empty(&self, method: Method, path: &str) -> Result<(), ControlError> {
         let (req, url) = self.request(method, path)?;
         self.send(req, &url).await.map(drop)
     }
 
     /// Registers (or replaces) a workflow definition.
-    pub async fn register_workflow_def(&self, def: &WorkflowDef) -> Result<(), ClientError> {
+    pub async fn register_workflow_def(&self, def: &WorkflowDef) -> Result<(), ControlError> {
         self.register_workflow_json(&baton_model::conductor::export(def))
             .await
     }
 
     /// Registers (or replaces) a workflow definition given as Conductor JSON.
-    pub async fn register_workflow_json(&self, def: &Value) -> Result<(), ClientError> {
+    pub async fn register_workflow_json(&self, def: &Value) -> Result<(), ControlError> {
         let (req, url) = self.request(Method::POST, "api/metadata/workflow")?;
         self.send(req.json(def), &url).await.map(drop)
     }
 
     /// Registers (or replaces) task definitions.
-    pub async fn register_task_defs(&self, defs: &[TaskDef]) -> Result<(), ClientError> {
+    pub async fn register_task_defs(&self, defs: &[TaskDef]) -> Result<(), ControlError> {
         let body: Vec<Value> = defs
             .iter()
             .map(baton_model::conductor::task_def_to_json)
@@ -238,25 +182,25 @@ impl Client {
         version: Option<u32>,
         input: Value,
         correlation_id: Option<&str>,
-    ) -> Result<String, ClientError> {
+    ) -> Result<String, ControlError> {
         let body = serde_json::json!({"name": name, "version": version, "input": input, "correlationId": correlation_id});
         let (req, url) = self.request(Method::POST, "api/workflow")?;
         Ok(self.text(req.json(&body), &url).await?.trim().to_string())
     }
 
-    /// A workflow as Conductor Workflow JSON.
-    pub async fn workflow(&self, id: &str, include_tasks: bool) -> Result<Value, ClientError> {
+    /// A workflow as Conductor Workflow JSON (`includeTasks`), with its definition.
+    pub async fn workflow(&self, id: &str, include_tasks: bool) -> Result<Value, ControlError> {
         let (req, url) = self.request(Method::GET, &format!("api/workflow/{}", encode(id)))?;
         self.json(req.query(&[("includeTasks", include_tasks)]), &url)
             .await
     }
 
     /// Workflows matching `filter`, newest first.
-    pub async fn list(&self, filter: &ListFilter) -> Result<Vec<WorkflowSummary>, ClientError> {
+    pub async fn list(&self, filter: &ListFilter) -> Result<Vec<WireSummary>, ControlError> {
         let (req, url) = self.request(Method::GET, "api/workflow/search")?;
         let size = if filter.size == 0 { 100 } else { filter.size };
         let req = req.query(&[
-            ("query", filter.query()),
+            ("query", search_query(filter)),
             ("start", filter.start.to_string()),
             ("size", size.to_string()),
         ]);
@@ -265,7 +209,7 @@ impl Client {
     }
 
     /// A workflow's history (the audit trail), oldest first.
-    pub async fn history(&self, id: &str) -> Result<Vec<HistoryItem>, ClientError> {
+    pub async fn history(&self, id: &str) -> Result<Vec<crate::HistoryItem>, ControlError> {
         let (req, url) = self.request(
             Method::GET,
             &format!("api/v1/workflows/{}/history", encode(id)),
@@ -274,19 +218,19 @@ impl Client {
     }
 
     /// Pauses a workflow.
-    pub async fn pause(&self, id: &str) -> Result<(), ClientError> {
+    pub async fn pause(&self, id: &str) -> Result<(), ControlError> {
         self.empty(Method::PUT, &format!("api/workflow/{}/pause", encode(id)))
             .await
     }
 
     /// Resumes a paused workflow.
-    pub async fn resume(&self, id: &str) -> Result<(), ClientError> {
+    pub async fn resume(&self, id: &str) -> Result<(), ControlError> {
         self.empty(Method::PUT, &format!("api/workflow/{}/resume", encode(id)))
             .await
     }
 
     /// Terminates a workflow.
-    pub async fn terminate(&self, id: &str, reason: &str) -> Result<(), ClientError> {
+    pub async fn terminate(&self, id: &str, reason: &str) -> Result<(), ControlError> {
         let (req, url) = self.request(Method::DELETE, &format!("api/workflow/{}", encode(id)))?;
         self.send(req.query(&[("reason", reason)]), &url)
             .await
@@ -294,7 +238,7 @@ impl Client {
     }
 
     /// Runs an ended workflow again from the start.
-    pub async fn restart(&self, id: &str) -> Result<(), ClientError> {
+    pub async fn restart(&self, id: &str) -> Result<(), ControlError> {
         self.empty(
             Method::POST,
             &format!("api/workflow/{}/restart", encode(id)),
@@ -303,7 +247,7 @@ impl Client {
     }
 
     /// Retries the failed tasks of a failed workflow.
-    pub async fn retry(&self, id: &str) -> Result<(), ClientError> {
+    pub async fn retry(&self, id: &str) -> Result<(), ControlError> {
         self.empty(Method::POST, &format!("api/workflow/{}/retry", encode(id)))
             .await
     }
@@ -316,7 +260,7 @@ impl Client {
         from_task_id: Option<&str>,
         workflow_input: Option<Value>,
         task_input: Option<Value>,
-    ) -> Result<String, ClientError> {
+    ) -> Result<String, ControlError> {
         let body = serde_json::json!({
             "reRunFromWorkflowId": id,
             "reRunFromTaskId": from_task_id,
@@ -329,7 +273,7 @@ impl Client {
     }
 
     /// Skips a task of a running workflow.
-    pub async fn skip_task(&self, id: &str, ref_name: &str) -> Result<(), ClientError> {
+    pub async fn skip_task(&self, id: &str, ref_name: &str) -> Result<(), ControlError> {
         self.empty(
             Method::PUT,
             &format!("api/workflow/{}/skiptask/{}", encode(id), encode(ref_name)),
@@ -338,7 +282,7 @@ impl Client {
     }
 
     /// Deletes a workflow with its history.
-    pub async fn remove(&self, id: &str) -> Result<(), ClientError> {
+    pub async fn remove(&self, id: &str) -> Result<(), ControlError> {
         self.empty(
             Method::DELETE,
             &format!("api/workflow/{}/remove", encode(id)),
@@ -362,15 +306,18 @@ mod tests {
     fn filters_become_queries() {
         let f = ListFilter {
             name: Some("order".into()),
-            statuses: vec![WorkflowStatus::Running, WorkflowStatus::Failed],
+            statuses: vec![
+                baton_core::WorkflowStatus::Running,
+                baton_core::WorkflowStatus::Failed,
+            ],
             correlation_id: None,
             ..Default::default()
         };
         assert_eq!(
-            f.query(),
+            search_query(&f),
             "workflowType = \"order\" AND status IN (RUNNING,FAILED)"
         );
-        assert_eq!(ListFilter::default().query(), "");
+        assert_eq!(search_query(&ListFilter::default()), "");
     }
 
     #[test]

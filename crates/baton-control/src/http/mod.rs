@@ -1,0 +1,106 @@
+//! [`HttpControl`]: the operator API over a Baton (or Conductor) server.
+
+mod client;
+mod wire;
+
+pub use client::{Client, search_query};
+pub use wire::WireSummary;
+
+use crate::{
+    CommandOutcome, Control, ControlError, ControlFuture, HistoryItem, ListFilter, Operation,
+    OperatorCommand, StartRequest, WorkflowSummary, WorkflowView,
+};
+use baton_model::WorkflowDef;
+
+/// The operator API over a server's HTTP API. The server decides who the caller is
+/// (its operator principal, until tokens exist): a command's `actor` is not sent.
+#[derive(Debug, Clone)]
+pub struct HttpControl {
+    client: Client,
+}
+
+impl HttpControl {
+    /// Over the server at `base_url` (e.g. `http://127.0.0.1:8080`).
+    pub fn new(base_url: &str) -> Result<Self, ControlError> {
+        Ok(HttpControl {
+            client: Client::new(base_url)?,
+        })
+    }
+
+    /// The raw client (Conductor JSON), for what the views do not cover.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl Control for HttpControl {
+    fn register_workflow_def<'a>(&'a self, def: &'a WorkflowDef) -> ControlFuture<'a, ()> {
+        Box::pin(self.client.register_workflow_def(def))
+    }
+
+    fn start<'a>(&'a self, req: StartRequest) -> ControlFuture<'a, String> {
+        Box::pin(async move {
+            self.client
+                .start(
+                    &req.name,
+                    req.version,
+                    req.input,
+                    req.correlation_id.as_deref(),
+                )
+                .await
+        })
+    }
+
+    fn workflow<'a>(&'a self, id: &'a str) -> ControlFuture<'a, WorkflowView> {
+        Box::pin(async move {
+            let json = self.client.workflow(id, true).await?;
+            let wire: wire::WireWorkflow = serde_json::from_value(json).map_err(|e| {
+                ControlError::new(
+                    crate::ErrorKind::Internal,
+                    format!("unexpected workflow JSON from the server: {e}"),
+                )
+            })?;
+            wire.into_view()
+        })
+    }
+
+    fn list<'a>(&'a self, filter: &'a ListFilter) -> ControlFuture<'a, Vec<WorkflowSummary>> {
+        Box::pin(async move {
+            self.client
+                .list(filter)
+                .await?
+                .into_iter()
+                .map(WireSummary::into_view)
+                .collect()
+        })
+    }
+
+    fn history<'a>(&'a self, id: &'a str) -> ControlFuture<'a, Vec<HistoryItem>> {
+        Box::pin(self.client.history(id))
+    }
+
+    fn operate<'a>(&'a self, command: OperatorCommand) -> ControlFuture<'a, CommandOutcome> {
+        Box::pin(async move {
+            let c = &self.client;
+            let id = command.workflow_id.as_str();
+            match command.operation {
+                Operation::Pause => c.pause(id).await?,
+                Operation::Resume => c.resume(id).await?,
+                Operation::Terminate { reason } => c.terminate(id, &reason).await?,
+                Operation::Restart => c.restart(id).await?,
+                Operation::Retry => c.retry(id).await?,
+                Operation::Rerun {
+                    from_task_id,
+                    workflow_input,
+                    task_input,
+                } => {
+                    c.rerun(id, from_task_id.as_deref(), workflow_input, task_input)
+                        .await?;
+                }
+                Operation::SkipTask { ref_name } => c.skip_task(id, &ref_name).await?,
+                Operation::Remove => c.remove(id).await?,
+            }
+            Ok(CommandOutcome::Applied)
+        })
+    }
+}

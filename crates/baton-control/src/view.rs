@@ -1,0 +1,205 @@
+//! Plain, serialisable views: what an operator looks at, the same whichever
+//! [`crate::Control`] answered.
+
+use baton_core::{Event, TaskStatus, Timestamp, WorkflowStatus};
+use baton_model::Role;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A workflow with its tasks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowView {
+    /// Its id.
+    pub id: String,
+    /// Definition name.
+    pub name: String,
+    /// Definition version.
+    pub version: u32,
+    /// Where it stands.
+    pub status: WorkflowStatus,
+    /// Why it failed, timed out or was terminated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Correlation id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+    /// The workflow that started it as a sub-workflow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_workflow_id: Option<String>,
+    /// Input.
+    pub input: Value,
+    /// Output (null until it has one).
+    pub output: Value,
+    /// When it was created (ms since the epoch).
+    pub created_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+    /// When it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<Timestamp>,
+    /// Every task attempt, in the order they were scheduled.
+    pub tasks: Vec<TaskView>,
+}
+
+/// One attempt of one task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskView {
+    /// Unique id of this attempt.
+    pub task_id: String,
+    /// Reference name (with `__N` inside loops).
+    pub ref_name: String,
+    /// The reference name in the definition (without the loop suffix).
+    pub def_ref: String,
+    /// Task name (the queue, for worker tasks).
+    pub name: String,
+    /// Task type (`SIMPLE`, `HUMAN`, `SWITCH`, ...). Over Conductor's API a worker task
+    /// shows its queue name here, as Conductor does.
+    pub task_type: String,
+    /// Where it stands.
+    pub status: TaskStatus,
+    /// 0 for the first attempt.
+    pub attempt: u32,
+    /// Resolved input.
+    pub input: Value,
+    /// Output.
+    pub output: Value,
+    /// Why it failed, timed out or was skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The worker that holds or held it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker_id: Option<String>,
+    /// When it was scheduled.
+    pub scheduled_at: Timestamp,
+    /// When a worker picked it up (or it started waiting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<Timestamp>,
+    /// When it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<Timestamp>,
+    /// The role its definition asks of whoever completes it (HUMAN tasks); `None` when
+    /// the definition names none (then L0 decides) or is not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+}
+
+/// A row of a workflow list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowSummary {
+    /// Its id.
+    pub id: String,
+    /// Definition name.
+    pub name: String,
+    /// Definition version.
+    pub version: u32,
+    /// Where it stands.
+    pub status: WorkflowStatus,
+    /// Correlation id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+    /// When it was created (ms since the epoch).
+    pub created_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+}
+
+/// Which workflows [`crate::Control::list`] returns (newest first).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListFilter {
+    /// Only this definition name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Only these statuses (empty = any).
+    #[serde(default)]
+    pub statuses: Vec<WorkflowStatus>,
+    /// Only this correlation id.
+    #[serde(default)]
+    pub correlation_id: Option<String>,
+    /// Skip this many.
+    #[serde(default)]
+    pub start: usize,
+    /// At most this many (0 = the implementation's default: 100 over HTTP, all in
+    /// process).
+    #[serde(default)]
+    pub size: usize,
+}
+
+/// How to start a registered workflow.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StartRequest {
+    /// Definition name.
+    pub name: String,
+    /// Version; `None` = the latest.
+    #[serde(default)]
+    pub version: Option<u32>,
+    /// Input (a JSON object).
+    #[serde(default)]
+    pub input: Value,
+    /// Correlation id.
+    #[serde(default)]
+    pub correlation_id: Option<String>,
+}
+
+/// One event of a workflow's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryItem {
+    /// Position in the history, from 0.
+    pub seq: u64,
+    /// When it was applied (ms since the epoch).
+    pub at: Timestamp,
+    /// The event.
+    pub event: HistoryEvent,
+}
+
+/// A history event: typed when this build knows its shape; otherwise (a newer server)
+/// kept as the JSON it came as, so nothing is lost in showing it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum HistoryEvent {
+    /// An event this build knows.
+    Known(Event),
+    /// An event of a shape this build does not know.
+    Unknown(Value),
+}
+
+/// A HUMAN task waiting for a decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalView {
+    /// Its workflow.
+    pub workflow_id: String,
+    /// The workflow's definition name.
+    pub workflow_name: String,
+    /// The waiting attempt.
+    pub task_id: String,
+    /// The task's reference name.
+    pub ref_name: String,
+    /// Since when it waits (ms since the epoch).
+    pub since: Timestamp,
+    /// What the decision is about (the task's resolved input).
+    pub input: Value,
+    /// The least authority that may decide it (a lower level is more authority): the
+    /// task's `role`, L0 when its definition names none.
+    pub decided_by: Role,
+}
+
+impl ApprovalView {
+    /// The HUMAN tasks of `w` that wait for a decision.
+    pub fn waiting_in(w: &WorkflowView) -> Vec<ApprovalView> {
+        if w.status.is_terminal() {
+            return Vec::new();
+        }
+        w.tasks
+            .iter()
+            .filter(|t| t.task_type == "HUMAN" && !t.status.is_terminal())
+            .map(|t| ApprovalView {
+                workflow_id: w.id.clone(),
+                workflow_name: w.name.clone(),
+                task_id: t.task_id.clone(),
+                ref_name: t.ref_name.clone(),
+                since: t.scheduled_at,
+                input: t.input.clone(),
+                decided_by: t.role.unwrap_or(Role::L0),
+            })
+            .collect()
+    }
+}
