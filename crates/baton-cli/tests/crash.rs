@@ -2,6 +2,7 @@
 //! and check that nothing committed was lost or applied twice.
 
 use baton_core::{Event, TaskResultStatus, WorkflowStatus, replay};
+use baton_store::prelude::*;
 use baton_store::{Reader, WorkflowFilter, sqlite::SqliteReader};
 use std::collections::HashMap;
 use std::path::Path;

@@ -1,6 +1,7 @@
 //! `baton run`, `resume`, `status`, `logs` end to end: real processes, a real local HTTP
 //! server, exit codes, Ctrl-C and resume.
 
+use baton_store::prelude::*;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -47,7 +48,6 @@ fn workflow_id(db: &Path) -> String {
     let reader = baton_store::sqlite::SqliteReader::open(db)
         .map(|r| baton_runtime::CaughtUpReader::new(Box::new(r)))
         .expect("reader");
-    use baton_store::Reader as _;
     let all = reader.list_workflows(&Default::default()).expect("list");
     all.iter()
         .find(|w| w.parent_id.is_none() && !w.id.ends_with(".failure"))
@@ -223,7 +223,6 @@ workflow:
     let reader = baton_store::sqlite::SqliteReader::open(&db)
         .map(|r| baton_runtime::CaughtUpReader::new(Box::new(r)))
         .expect("reader");
-    use baton_store::Reader as _;
     let id = workflow_id(&db);
     let w = reader.workflow(&id).expect("read").expect("workflow");
     assert_eq!(
@@ -411,7 +410,6 @@ workflow:
             && let Ok(reader) = baton_store::sqlite::SqliteReader::open(&db)
                 .map(|r| baton_runtime::CaughtUpReader::new(Box::new(r)))
         {
-            use baton_store::Reader as _;
             let running = reader
                 .list_workflows(&Default::default())
                 .ok()

@@ -6,9 +6,9 @@
 
 use baton_core::{Timestamp, catch_up};
 use baton_model::{TaskDef, WorkflowDef};
+use baton_store::prelude::*;
 use baton_store::{
-    HistoryEntry, OpenReader, Reader, StoreError, StoredEvent, StoredWorkflow, WorkflowFilter,
-    WorkflowMeta,
+    HistoryEntry, StoreError, StoredEvent, StoredWorkflow, WorkflowFilter, WorkflowMeta,
 };
 use std::sync::Arc;
 
@@ -32,7 +32,29 @@ impl OpenReader for CaughtUpReaders {
     }
 }
 
-impl Reader for CaughtUpReader {
+impl DefinitionsRead for CaughtUpReader {
+    fn definition(&self, hash: &str) -> Result<Option<WorkflowDef>, StoreError> {
+        self.0.definition(hash)
+    }
+    fn workflow_def(
+        &self,
+        name: &str,
+        version: Option<u32>,
+    ) -> Result<Option<WorkflowDef>, StoreError> {
+        self.0.workflow_def(name, version)
+    }
+    fn workflow_defs(&self) -> Result<Vec<WorkflowDef>, StoreError> {
+        self.0.workflow_defs()
+    }
+    fn task_defs(&self) -> Result<Vec<TaskDef>, StoreError> {
+        self.0.task_defs()
+    }
+    fn task_def(&self, name: &str) -> Result<Option<TaskDef>, StoreError> {
+        self.0.task_def(name)
+    }
+}
+
+impl WorkflowsRead for CaughtUpReader {
     fn workflow(&self, id: &str) -> Result<Option<StoredWorkflow>, StoreError> {
         let Some(mut stored) = self.0.workflow(id)? else {
             return Ok(None);
@@ -56,36 +78,26 @@ impl Reader for CaughtUpReader {
     fn list_workflows(&self, filter: &WorkflowFilter) -> Result<Vec<WorkflowMeta>, StoreError> {
         self.0.list_workflows(filter)
     }
-    fn definition(&self, hash: &str) -> Result<Option<WorkflowDef>, StoreError> {
-        self.0.definition(hash)
-    }
-    fn workflow_def(
-        &self,
-        name: &str,
-        version: Option<u32>,
-    ) -> Result<Option<WorkflowDef>, StoreError> {
-        self.0.workflow_def(name, version)
-    }
-    fn workflow_defs(&self) -> Result<Vec<WorkflowDef>, StoreError> {
-        self.0.workflow_defs()
-    }
-    fn task_defs(&self) -> Result<Vec<TaskDef>, StoreError> {
-        self.0.task_defs()
-    }
-    fn task_def(&self, name: &str) -> Result<Option<TaskDef>, StoreError> {
-        self.0.task_def(name)
-    }
+}
+
+impl QueueRead for CaughtUpReader {
     fn has_ready_task(&self, queue: &str, now: Timestamp) -> Result<bool, StoreError> {
         self.0.has_ready_task(queue, now)
     }
     fn queue_sizes(&self) -> Result<Vec<(String, u64)>, StoreError> {
         self.0.queue_sizes()
     }
-    fn task_logs(&self, task_id: &str) -> Result<Vec<(Timestamp, String)>, StoreError> {
-        self.0.task_logs(task_id)
-    }
+}
+
+impl TimersRead for CaughtUpReader {
     fn next_timer_due(&self) -> Result<Option<Timestamp>, StoreError> {
         self.0.next_timer_due()
+    }
+}
+
+impl LogsRead for CaughtUpReader {
+    fn task_logs(&self, task_id: &str) -> Result<Vec<(Timestamp, String)>, StoreError> {
+        self.0.task_logs(task_id)
     }
     fn events_after(&self, after: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
         self.0.events_after(after, limit)

@@ -10,6 +10,7 @@ use baton_model::{TaskDef, WorkflowDef};
 use baton_runtime::{
     Engine, EngineConfig, EngineError, EngineEvent, ManualClock, StartWorkflow, SystemClock,
 };
+use baton_store::prelude::*;
 use baton_store::sqlite::{Durability, SqliteStore};
 use baton_store::{Claimed, OpenReader, Store, StoreError, StoredWorkflow, Tx, WorkflowMeta};
 use serde_json::json;
@@ -60,7 +61,7 @@ impl Store for FaultyStore {
     }
 }
 
-impl Tx for FaultyTx<'_> {
+impl DefinitionsTx for FaultyTx<'_> {
     fn put_definition(&mut self, def: &WorkflowDef) -> Result<String, StoreError> {
         self.inner.put_definition(def)
     }
@@ -89,6 +90,9 @@ impl Tx for FaultyTx<'_> {
     fn delete_task_def(&mut self, name: &str) -> Result<bool, StoreError> {
         self.inner.delete_task_def(name)
     }
+}
+
+impl WorkflowsTx for FaultyTx<'_> {
     fn create_workflow(
         &mut self,
         meta: &WorkflowMeta,
@@ -121,17 +125,12 @@ impl Tx for FaultyTx<'_> {
     fn delete_workflow(&mut self, id: &str) -> Result<bool, StoreError> {
         self.inner.delete_workflow(id)
     }
-    fn append_task_log(
-        &mut self,
-        task_id: &str,
-        at: Timestamp,
-        log: &str,
-    ) -> Result<(), StoreError> {
-        self.inner.append_task_log(task_id, at, log)
-    }
     fn workflow_by_key(&mut self, key: &str) -> Result<Option<String>, StoreError> {
         self.inner.workflow_by_key(key)
     }
+}
+
+impl QueueTx for FaultyTx<'_> {
     fn enqueue(&mut self, workflow_id: &str, task: &QueuedTask) -> Result<(), StoreError> {
         self.inner.enqueue(workflow_id, task)
     }
@@ -152,6 +151,9 @@ impl Tx for FaultyTx<'_> {
     fn release_leases(&mut self, owner: &str) -> Result<u64, StoreError> {
         self.inner.release_leases(owner)
     }
+}
+
+impl TimersTx for FaultyTx<'_> {
     fn put_timer(&mut self, workflow_id: &str, timer: &Timer) -> Result<(), StoreError> {
         self.inner.put_timer(workflow_id, timer)
     }
@@ -171,9 +173,23 @@ impl Tx for FaultyTx<'_> {
     fn next_timer_due(&mut self) -> Result<Option<Timestamp>, StoreError> {
         self.inner.next_timer_due()
     }
+}
+
+impl LogsTx for FaultyTx<'_> {
+    fn append_task_log(
+        &mut self,
+        task_id: &str,
+        at: Timestamp,
+        log: &str,
+    ) -> Result<(), StoreError> {
+        self.inner.append_task_log(task_id, at, log)
+    }
     fn append_events(&mut self, at: Timestamp, events: &[String]) -> Result<u64, StoreError> {
         self.inner.append_events(at, events)
     }
+}
+
+impl Tx for FaultyTx<'_> {
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if self.faults.fail_commit.swap(false, Ordering::SeqCst) {
             self.faults.failed.fetch_add(1, Ordering::SeqCst);

@@ -8,6 +8,13 @@
 //!
 //! Readers ([`Store::reader`]) see committed data only and may live on other threads.
 //!
+//! Both sides are composed of narrow per-table traits — definitions, workflows and
+//! their history, the queue, timers, logs — so a caller or a new table (tokens,
+//! approvals, schedules) names only what it uses: [`Tx`] is [`DefinitionsTx`] +
+//! [`WorkflowsTx`] + [`QueueTx`] + [`TimersTx`] + [`LogsTx`] + commit, and every type
+//! with the five read traits is a [`Reader`]. `use baton_store::prelude::*` brings
+//! them all into scope.
+//!
 //! Implementations: [`sqlite::SqliteStore`] (embedded default). A PostgreSQL
 //! implementation fits the same trait: `claim` becomes `FOR UPDATE SKIP LOCKED`, and
 //! `load_workflow` locks the workflow row so several nodes can share one database.
@@ -18,6 +25,15 @@ pub mod testsuite;
 mod types;
 
 pub use types::*;
+
+/// The store traits, to import at once where a `dyn Tx` or `dyn Reader` is used (their
+/// methods live on the per-table traits they are composed of).
+pub mod prelude {
+    pub use crate::{
+        DefinitionsRead, DefinitionsTx, LogsRead, LogsTx, OpenReader, QueueRead, QueueTx, Reader,
+        Store, TimersRead, TimersTx, Tx, WorkflowsRead, WorkflowsTx,
+    };
+}
 
 use baton_core::{Event, QueuedTask, Timer, Timestamp, WorkflowState};
 use baton_model::{TaskDef, WorkflowDef};
@@ -44,7 +60,14 @@ pub trait OpenReader: Send + Sync {
 }
 
 /// A write transaction. Dropping it without [`Tx::commit`] rolls everything back.
-pub trait Tx {
+pub trait Tx: DefinitionsTx + WorkflowsTx + QueueTx + TimersTx + LogsTx {
+    /// Makes everything durable.
+    fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// Definitions in a write transaction: content-addressed workflow definitions, their
+/// registered names and versions, and task definitions.
+pub trait DefinitionsTx {
     /// Stores a definition by content hash (idempotent) and returns the hash.
     fn put_definition(&mut self, def: &WorkflowDef) -> Result<String, StoreError>;
     /// A definition by content hash.
@@ -65,7 +88,11 @@ pub trait Tx {
     fn task_def(&mut self, name: &str) -> Result<Option<TaskDef>, StoreError>;
     /// Removes a task definition; false if there was none.
     fn delete_task_def(&mut self, name: &str) -> Result<bool, StoreError>;
+}
 
+/// Workflows in a write transaction: rows, checkpoints and the history (the record of
+/// truth), with the expected-length check that makes a second writer a typed conflict.
+pub trait WorkflowsTx {
     /// Creates a workflow row; false (and nothing written) if the id exists.
     fn create_workflow(
         &mut self,
@@ -98,16 +125,12 @@ pub trait Tx {
     fn history_len(&mut self, id: &str) -> Result<Option<u64>, StoreError>;
     /// Deletes a workflow with its history, queued tasks and timers; false if absent.
     fn delete_workflow(&mut self, id: &str) -> Result<bool, StoreError>;
-    /// Appends a line to a task's execution log.
-    fn append_task_log(
-        &mut self,
-        task_id: &str,
-        at: Timestamp,
-        log: &str,
-    ) -> Result<(), StoreError>;
     /// Idempotency: the workflow started earlier with this key, if any.
     fn workflow_by_key(&mut self, key: &str) -> Result<Option<String>, StoreError>;
+}
 
+/// The task queue in a write transaction: enqueue, dequeue, leased claims.
+pub trait QueueTx {
     /// Puts a task on its queue (replacing a row with the same task id).
     fn enqueue(&mut self, workflow_id: &str, task: &QueuedTask) -> Result<(), StoreError>;
     /// Removes a task from its queue (no-op if absent).
@@ -128,7 +151,10 @@ pub trait Tx {
     /// Releases the leases node `owner` handed out (when that node restarts, its
     /// workers' leases are void); other nodes' leases are left alone and simply expire.
     fn release_leases(&mut self, owner: &str) -> Result<u64, StoreError>;
+}
 
+/// Timers in a write transaction.
+pub trait TimersTx {
     /// Arms a timer, replacing the one with the same id for this workflow.
     fn put_timer(&mut self, workflow_id: &str, timer: &Timer) -> Result<(), StoreError>;
     /// Removes a timer (no-op if absent).
@@ -144,25 +170,35 @@ pub trait Tx {
 
     /// When the earliest timer is due.
     fn next_timer_due(&mut self) -> Result<Option<Timestamp>, StoreError>;
+}
+
+/// Append-only logs in a write transaction: task execution logs and the engine event log.
+pub trait LogsTx {
+    /// Appends a line to a task's execution log.
+    fn append_task_log(
+        &mut self,
+        task_id: &str,
+        at: Timestamp,
+        log: &str,
+    ) -> Result<(), StoreError>;
 
     /// Appends one batch of engine events (each the text of one JSON value) to the durable event log
     /// and returns the id given to the first; the others follow it one by one. Ids only
     /// grow and are never reused, so a stream can resume after the last id it saw.
     /// Returns 0 and writes nothing for an empty batch.
     fn append_events(&mut self, at: Timestamp, events: &[String]) -> Result<u64, StoreError>;
-
-    /// Makes everything durable.
-    fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
 
 /// Read-only access to committed data.
-pub trait Reader: Send {
-    /// A workflow's row and snapshot.
-    fn workflow(&self, id: &str) -> Result<Option<StoredWorkflow>, StoreError>;
-    /// A workflow's history in order.
-    fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError>;
-    /// Workflows matching `filter`, newest first.
-    fn list_workflows(&self, filter: &WorkflowFilter) -> Result<Vec<WorkflowMeta>, StoreError>;
+pub trait Reader:
+    DefinitionsRead + WorkflowsRead + QueueRead + TimersRead + LogsRead + Send
+{
+}
+
+impl<T: DefinitionsRead + WorkflowsRead + QueueRead + TimersRead + LogsRead + Send> Reader for T {}
+
+/// Definitions, read from committed data.
+pub trait DefinitionsRead {
     /// A definition by content hash.
     fn definition(&self, hash: &str) -> Result<Option<WorkflowDef>, StoreError>;
     /// A registered definition: the given version, or the latest.
@@ -177,14 +213,36 @@ pub trait Reader: Send {
     fn task_defs(&self) -> Result<Vec<TaskDef>, StoreError>;
     /// A task definition by name.
     fn task_def(&self, name: &str) -> Result<Option<TaskDef>, StoreError>;
+}
+
+/// Workflows and their histories, read from committed data.
+pub trait WorkflowsRead {
+    /// A workflow's row and snapshot.
+    fn workflow(&self, id: &str) -> Result<Option<StoredWorkflow>, StoreError>;
+    /// A workflow's history in order.
+    fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError>;
+    /// Workflows matching `filter`, newest first.
+    fn list_workflows(&self, filter: &WorkflowFilter) -> Result<Vec<WorkflowMeta>, StoreError>;
+}
+
+/// The task queue, read from committed data.
+pub trait QueueRead {
     /// Whether `queue` holds a task visible at `now` (a cheap check before claiming).
     fn has_ready_task(&self, queue: &str, now: Timestamp) -> Result<bool, StoreError>;
     /// Number of queued tasks per queue (visible or not).
     fn queue_sizes(&self) -> Result<Vec<(String, u64)>, StoreError>;
-    /// A task's execution log, oldest first: (time, line).
-    fn task_logs(&self, task_id: &str) -> Result<Vec<(Timestamp, String)>, StoreError>;
+}
+
+/// Timers, read from committed data.
+pub trait TimersRead {
     /// When the earliest timer is due.
     fn next_timer_due(&self) -> Result<Option<Timestamp>, StoreError>;
+}
+
+/// Task logs and the engine event log, read from committed data.
+pub trait LogsRead {
+    /// A task's execution log, oldest first: (time, line).
+    fn task_logs(&self, task_id: &str) -> Result<Vec<(Timestamp, String)>, StoreError>;
     /// Engine events with an id above `after`, oldest first, at most `limit` of them.
     fn events_after(&self, after: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError>;
     /// The id of the newest engine event (0 when none was stored).

@@ -2,9 +2,8 @@
 
 use super::write::{WORKFLOW_COLUMNS, load_workflow_row, parse_stored};
 use super::{corrupt, db, open_read_only};
-use crate::{
-    HistoryEntry, Reader, StoreError, StoredEvent, StoredWorkflow, WorkflowFilter, WorkflowMeta,
-};
+use crate::prelude::*;
+use crate::{HistoryEntry, StoreError, StoredEvent, StoredWorkflow, WorkflowFilter, WorkflowMeta};
 use baton_core::{Event, Timestamp};
 use baton_model::{TaskDef, WorkflowDef};
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
@@ -257,7 +256,29 @@ impl Drop for PooledReader {
     }
 }
 
-impl Reader for PooledReader {
+impl DefinitionsRead for PooledReader {
+    fn definition(&self, hash: &str) -> Result<Option<WorkflowDef>, StoreError> {
+        DefinitionsRead::definition(self.get()?, hash)
+    }
+    fn workflow_def(
+        &self,
+        name: &str,
+        version: Option<u32>,
+    ) -> Result<Option<WorkflowDef>, StoreError> {
+        DefinitionsRead::workflow_def(self.get()?, name, version)
+    }
+    fn workflow_defs(&self) -> Result<Vec<WorkflowDef>, StoreError> {
+        self.get()?.workflow_defs()
+    }
+    fn task_defs(&self) -> Result<Vec<TaskDef>, StoreError> {
+        self.get()?.task_defs()
+    }
+    fn task_def(&self, name: &str) -> Result<Option<TaskDef>, StoreError> {
+        DefinitionsRead::task_def(self.get()?, name)
+    }
+}
+
+impl WorkflowsRead for PooledReader {
     fn workflow(&self, id: &str) -> Result<Option<StoredWorkflow>, StoreError> {
         self.get()?.workflow(id)
     }
@@ -267,36 +288,26 @@ impl Reader for PooledReader {
     fn list_workflows(&self, filter: &WorkflowFilter) -> Result<Vec<WorkflowMeta>, StoreError> {
         self.get()?.list_workflows(filter)
     }
-    fn definition(&self, hash: &str) -> Result<Option<WorkflowDef>, StoreError> {
-        Reader::definition(self.get()?, hash)
-    }
-    fn workflow_def(
-        &self,
-        name: &str,
-        version: Option<u32>,
-    ) -> Result<Option<WorkflowDef>, StoreError> {
-        Reader::workflow_def(self.get()?, name, version)
-    }
-    fn workflow_defs(&self) -> Result<Vec<WorkflowDef>, StoreError> {
-        self.get()?.workflow_defs()
-    }
-    fn task_defs(&self) -> Result<Vec<TaskDef>, StoreError> {
-        self.get()?.task_defs()
-    }
-    fn task_def(&self, name: &str) -> Result<Option<TaskDef>, StoreError> {
-        Reader::task_def(self.get()?, name)
+}
+
+impl QueueRead for PooledReader {
+    fn has_ready_task(&self, queue: &str, now: Timestamp) -> Result<bool, StoreError> {
+        self.get()?.has_ready_task(queue, now)
     }
     fn queue_sizes(&self) -> Result<Vec<(String, u64)>, StoreError> {
         self.get()?.queue_sizes()
     }
-    fn has_ready_task(&self, queue: &str, now: Timestamp) -> Result<bool, StoreError> {
-        self.get()?.has_ready_task(queue, now)
+}
+
+impl TimersRead for PooledReader {
+    fn next_timer_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        TimersRead::next_timer_due(self.get()?)
     }
+}
+
+impl LogsRead for PooledReader {
     fn task_logs(&self, task_id: &str) -> Result<Vec<(Timestamp, String)>, StoreError> {
         self.get()?.task_logs(task_id)
-    }
-    fn next_timer_due(&self) -> Result<Option<Timestamp>, StoreError> {
-        Reader::next_timer_due(self.get()?)
     }
     fn events_after(&self, after: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
         self.get()?.events_after(after, limit)
@@ -306,7 +317,53 @@ impl Reader for PooledReader {
     }
 }
 
-impl Reader for SqliteReader {
+impl DefinitionsRead for SqliteReader {
+    fn definition(&self, hash: &str) -> Result<Option<WorkflowDef>, StoreError> {
+        definition(&self.conn, hash)
+    }
+
+    fn workflow_def(
+        &self,
+        name: &str,
+        version: Option<u32>,
+    ) -> Result<Option<WorkflowDef>, StoreError> {
+        workflow_def(&self.conn, name, version)
+    }
+
+    fn workflow_defs(&self) -> Result<Vec<WorkflowDef>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT d.body FROM workflow_defs w JOIN definitions d ON d.hash = w.hash ORDER BY w.name, w.version")
+            .map_err(db)?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(db)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let body = row.map_err(db)?;
+            out.push(serde_json::from_str(&body).map_err(|e| corrupt("definition", e))?);
+        }
+        Ok(out)
+    }
+
+    fn task_defs(&self) -> Result<Vec<TaskDef>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT body FROM task_defs ORDER BY name")
+            .map_err(db)?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(db)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let body = row.map_err(db)?;
+            out.push(serde_json::from_str(&body).map_err(|e| corrupt("task definition", e))?);
+        }
+        Ok(out)
+    }
+
+    fn task_def(&self, name: &str) -> Result<Option<TaskDef>, StoreError> {
+        task_def(&self.conn, name)
+    }
+}
+
+impl WorkflowsRead for SqliteReader {
     fn workflow(&self, id: &str) -> Result<Option<StoredWorkflow>, StoreError> {
         workflow(&self.conn, id)
     }
@@ -359,51 +416,9 @@ impl Reader for SqliteReader {
         }
         Ok(out)
     }
+}
 
-    fn definition(&self, hash: &str) -> Result<Option<WorkflowDef>, StoreError> {
-        definition(&self.conn, hash)
-    }
-
-    fn workflow_def(
-        &self,
-        name: &str,
-        version: Option<u32>,
-    ) -> Result<Option<WorkflowDef>, StoreError> {
-        workflow_def(&self.conn, name, version)
-    }
-
-    fn workflow_defs(&self) -> Result<Vec<WorkflowDef>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT d.body FROM workflow_defs w JOIN definitions d ON d.hash = w.hash ORDER BY w.name, w.version")
-            .map_err(db)?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(db)?;
-        let mut out = Vec::new();
-        for row in rows {
-            let body = row.map_err(db)?;
-            out.push(serde_json::from_str(&body).map_err(|e| corrupt("definition", e))?);
-        }
-        Ok(out)
-    }
-
-    fn task_defs(&self) -> Result<Vec<TaskDef>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT body FROM task_defs ORDER BY name")
-            .map_err(db)?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(db)?;
-        let mut out = Vec::new();
-        for row in rows {
-            let body = row.map_err(db)?;
-            out.push(serde_json::from_str(&body).map_err(|e| corrupt("task definition", e))?);
-        }
-        Ok(out)
-    }
-
-    fn task_def(&self, name: &str) -> Result<Option<TaskDef>, StoreError> {
-        task_def(&self.conn, name)
-    }
-
+impl QueueRead for SqliteReader {
     fn has_ready_task(&self, queue: &str, now: Timestamp) -> Result<bool, StoreError> {
         let found: Option<i64> = self
             .conn
@@ -433,7 +448,15 @@ impl Reader for SqliteReader {
         }
         Ok(out)
     }
+}
 
+impl TimersRead for SqliteReader {
+    fn next_timer_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        next_timer_due(&self.conn)
+    }
+}
+
+impl LogsRead for SqliteReader {
     fn task_logs(&self, task_id: &str) -> Result<Vec<(Timestamp, String)>, StoreError> {
         let mut stmt = self
             .conn
@@ -450,10 +473,6 @@ impl Reader for SqliteReader {
             out.push((u64::try_from(at).unwrap_or(0), log));
         }
         Ok(out)
-    }
-
-    fn next_timer_due(&self) -> Result<Option<Timestamp>, StoreError> {
-        next_timer_due(&self.conn)
     }
 
     fn events_after(&self, after: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {

@@ -1,7 +1,8 @@
 //! The write transaction.
 
 use super::{ROW_FORMAT, check_format, content_hash, corrupt, db, status_from_str};
-use crate::{Claimed, StoreError, StoredWorkflow, Tx, WorkflowMeta};
+use crate::prelude::*;
+use crate::{Claimed, StoreError, StoredWorkflow, WorkflowMeta};
 use baton_core::{Event, QueuedTask, Timer, Timestamp, WorkflowState};
 use baton_model::{TaskDef, WorkflowDef};
 use rusqlite::{OptionalExtension, params};
@@ -101,7 +102,7 @@ pub(crate) fn parse_stored(raw: WorkflowRow) -> Result<StoredWorkflow, StoreErro
     })
 }
 
-impl Tx for SqliteTx<'_> {
+impl DefinitionsTx for SqliteTx<'_> {
     fn put_definition(&mut self, def: &WorkflowDef) -> Result<String, StoreError> {
         let body = json("definition", def)?;
         let base = content_hash(&body);
@@ -194,7 +195,9 @@ impl Tx for SqliteTx<'_> {
             .map_err(db)?;
         Ok(n > 0)
     }
+}
 
+impl WorkflowsTx for SqliteTx<'_> {
     fn create_workflow(
         &mut self,
         meta: &WorkflowMeta,
@@ -341,20 +344,6 @@ impl Tx for SqliteTx<'_> {
         Ok(n > 0)
     }
 
-    fn append_task_log(
-        &mut self,
-        task_id: &str,
-        at: Timestamp,
-        log: &str,
-    ) -> Result<(), StoreError> {
-        self.tx
-            .prepare_cached("INSERT INTO task_logs (task_id, at, log) VALUES (?1, ?2, ?3)")
-            .map_err(db)?
-            .execute(params![task_id, to_i64(at), log])
-            .map_err(db)?;
-        Ok(())
-    }
-
     fn workflow_by_key(&mut self, key: &str) -> Result<Option<String>, StoreError> {
         self.tx
             .prepare_cached("SELECT id FROM workflows WHERE idempotency_key = ?1")
@@ -363,7 +352,9 @@ impl Tx for SqliteTx<'_> {
             .optional()
             .map_err(db)
     }
+}
 
+impl QueueTx for SqliteTx<'_> {
     fn enqueue(&mut self, workflow_id: &str, task: &QueuedTask) -> Result<(), StoreError> {
         let body = json("queued task", task)?;
         self.tx
@@ -443,7 +434,9 @@ impl Tx for SqliteTx<'_> {
             .map_err(db)?;
         Ok(n as u64)
     }
+}
 
+impl TimersTx for SqliteTx<'_> {
     fn put_timer(&mut self, workflow_id: &str, timer: &Timer) -> Result<(), StoreError> {
         let body = json("timer", timer)?;
         self.tx
@@ -507,6 +500,22 @@ impl Tx for SqliteTx<'_> {
     fn next_timer_due(&mut self) -> Result<Option<Timestamp>, StoreError> {
         super::read::next_timer_due(&self.tx)
     }
+}
+
+impl LogsTx for SqliteTx<'_> {
+    fn append_task_log(
+        &mut self,
+        task_id: &str,
+        at: Timestamp,
+        log: &str,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("INSERT INTO task_logs (task_id, at, log) VALUES (?1, ?2, ?3)")
+            .map_err(db)?
+            .execute(params![task_id, to_i64(at), log])
+            .map_err(db)?;
+        Ok(())
+    }
 
     fn append_events(&mut self, at: Timestamp, events: &[String]) -> Result<u64, StoreError> {
         if events.is_empty() {
@@ -539,7 +548,9 @@ impl Tx for SqliteTx<'_> {
             .map_err(db)?;
         Ok(first)
     }
+}
 
+impl Tx for SqliteTx<'_> {
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
         self.tx.commit().map_err(db)
     }
