@@ -272,13 +272,9 @@ impl<'d> Decider<'d> {
             Err(outcome) => return outcome,
         };
         let t = &self.st.tasks[idx];
-        let updatable = self.def_task_kind(idx).is_none_or(|k| {
-            k.is_worker_task()
-                || matches!(
-                    k,
-                    TaskKind::Wait | TaskKind::Human(_) | TaskKind::SubWorkflow(_)
-                )
-        });
+        let updatable = self
+            .def_task_kind(idx)
+            .is_none_or(TaskKind::accepts_updates);
         if !updatable {
             return rejected(
                 RefusalKind::EngineOwned,
@@ -392,7 +388,7 @@ impl<'d> Decider<'d> {
         let td = self.task_def_of(idx);
         match timer.kind {
             TimerKind::Wait => {
-                if t.status != TaskStatus::InProgress || t.task_type != "WAIT" {
+                if t.status != TaskStatus::InProgress || !t.task_type.waits_on_timer() {
                     return ignored(RefusalKind::Stale, "not a waiting WAIT task".to_string());
                 }
                 self.set_status(idx, TaskStatus::Completed, None);
@@ -480,7 +476,7 @@ impl<'d> Decider<'d> {
             );
         };
         let t = &self.st.tasks[idx];
-        if t.task_type != "HUMAN" {
+        if !t.task_type.awaits_person() {
             return rejected(
                 RefusalKind::InvalidInput,
                 format!("task {task_id} is a {} task, not HUMAN", t.task_type),
@@ -645,12 +641,7 @@ impl<'d> Decider<'d> {
                 format!("task `{}` is not in the definition", t.ref_name),
             );
         };
-        if !task.kind.is_worker_task()
-            && !matches!(
-                task.kind,
-                TaskKind::Wait | TaskKind::Human(_) | TaskKind::SubWorkflow(_)
-            )
-        {
+        if !task.kind.can_rerun_from() {
             return rejected(
                 RefusalKind::InvalidInput,
                 format!(

@@ -30,7 +30,7 @@ impl Decider<'_> {
             });
         }
         if let Some(child) = self.st.tasks[idx].control.child_id.clone()
-            && self.st.tasks[idx].task_type == "SUB_WORKFLOW"
+            && self.st.tasks[idx].task_type.has_child()
             && status == TaskStatus::TimedOut
         {
             self.effects.push(Effect::TerminateWorkflow {
@@ -40,9 +40,7 @@ impl Decider<'_> {
         }
         let td = self.task_def_of(idx);
         let kind = self.def_task_kind(idx);
-        let retryable = kind
-            .as_ref()
-            .is_some_and(|k| k.is_worker_task() || matches!(k, TaskKind::SubWorkflow(_)));
+        let retryable = kind.as_ref().is_some_and(|k| k.is_retryable());
         let t = &self.st.tasks[idx];
         if time_out_workflow {
             let why = format!("task `{}` timed out: {reason}", t.ref_name);
@@ -106,8 +104,8 @@ impl Decider<'_> {
                 continue;
             }
             let t = &self.st.tasks[idx];
-            let effect = match (&t.control.child_id, t.task_type.as_str()) {
-                (Some(child), "SUB_WORKFLOW") => Effect::TerminateWorkflow {
+            let effect = match &t.control.child_id {
+                Some(child) if t.task_type.has_child() => Effect::TerminateWorkflow {
                     workflow_id: child.clone(),
                     reason: format!(
                         "parent workflow {} ended {}",

@@ -6,7 +6,7 @@ use super::{EngineError, EngineEvent, StartWorkflow};
 use baton_core::{
     Decision, Event, Outcome, StartRequest, Timestamp, WorkflowState, WorkflowStatus, decide,
 };
-use baton_model::{Task, TaskKind, WorkflowDef};
+use baton_model::{Task, WorkflowDef};
 use baton_store::{Tx, WorkflowMeta};
 use std::sync::Arc;
 
@@ -218,25 +218,10 @@ fn check(def: &WorkflowDef) -> Result<(), EngineError> {
 
 /// Worker tasks without an inline task definition get the registered one, if any.
 fn fill_task_defs(tx: &mut dyn Tx, tasks: &mut [Task]) -> Result<(), EngineError> {
-    for task in tasks {
+    baton_model::walk_list_mut(tasks, &mut |task| {
         if task.task_def.is_none() && task.kind.is_worker_task() {
             task.task_def = tx.task_def(&task.name)?;
         }
-        match &mut task.kind {
-            TaskKind::Switch(s) => {
-                for block in s.cases.values_mut() {
-                    fill_task_defs(tx, block)?;
-                }
-                fill_task_defs(tx, &mut s.default_case)?;
-            }
-            TaskKind::ForkJoin { branches } => {
-                for block in branches {
-                    fill_task_defs(tx, block)?;
-                }
-            }
-            TaskKind::DoWhile(d) => fill_task_defs(tx, &mut d.body)?,
-            _ => {}
-        }
-    }
-    Ok(())
+        Ok(())
+    })
 }
