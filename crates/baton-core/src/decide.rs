@@ -3,7 +3,7 @@
 use crate::event::{Effect, Event, TaskResultStatus, Timer, TimerKind, Transition};
 use crate::refusal::{Refusal, RefusalKind};
 use crate::state::{TaskInstance, TaskStatus, Timestamp, WorkflowState, WorkflowStatus};
-use baton_model::{TaskKind, TaskTimeoutPolicy, WorkflowDef, WorkflowTimeoutPolicy};
+use baton_model::{TaskKind, TaskTimeoutPolicy, ValidatedDef, WorkflowDef, WorkflowTimeoutPolicy};
 use serde_json::Value;
 
 /// What the decider made of an event.
@@ -42,11 +42,11 @@ pub struct Decision {
 
 /// The pure decider: no I/O, no clock (time is `now`), no randomness.
 ///
-/// `definition` must have passed validation (see `baton_model::validate`); tasks that
-/// run on workers should carry their effective task definition (`Task::task_def`),
-/// otherwise Conductor's defaults apply.
+/// `definition` passed validation (its type says so); tasks that run on workers should
+/// carry their effective task definition (`Task::task_def`, see
+/// `ValidatedDef::fill_task_defs`), otherwise Conductor's defaults apply.
 pub fn decide(
-    definition: &WorkflowDef,
+    definition: &ValidatedDef,
     state: WorkflowState,
     event: &Event,
     now: Timestamp,

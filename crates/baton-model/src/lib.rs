@@ -28,3 +28,4 @@ pub use kind::TaskType;
 pub use load::{Loaded, load};
 pub use model::*;
 pub use tree::{Reach, Visit, find_in, visit_list, walk_list, walk_list_mut};
+pub use validate::ValidatedDef;

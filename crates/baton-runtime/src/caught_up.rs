@@ -5,7 +5,7 @@
 //! every caller of [`Reader::workflow`] sees the state the workflow has now.
 
 use baton_core::{Timestamp, catch_up};
-use baton_model::{TaskDef, WorkflowDef};
+use baton_model::{TaskDef, ValidatedDef, WorkflowDef};
 use baton_store::{
     HistoryEntry, OpenReader, Reader, StoreError, StoredEvent, StoredWorkflow, WorkflowFilter,
     WorkflowMeta,
@@ -45,6 +45,8 @@ impl Reader for CaughtUpReader {
                         what: format!("definition of workflow {id}"),
                         message: "missing".into(),
                     })?;
+            // The stored definition was validated when the workflow started.
+            let def = ValidatedDef::from_store(def);
             let tail = std::mem::take(&mut stored.tail);
             stored.state = catch_up(&def, stored.state, tail.iter().map(|e| (&e.event, e.at)));
         }

@@ -114,12 +114,15 @@ async fn runs_a_workflow_to_completion_with_history() {
     eng.shutdown().await;
 }
 
-fn load_def(h: &EngineHandle, w: &baton_store::StoredWorkflow) -> WorkflowDef {
-    h.reader()
-        .expect("reader")
-        .definition(&w.meta.def_hash)
-        .expect("read")
-        .expect("def")
+/// The stored definition of `w`, read back as the engine reads it.
+fn load_def(h: &EngineHandle, w: &baton_store::StoredWorkflow) -> baton_model::ValidatedDef {
+    baton_model::ValidatedDef::from_store(
+        h.reader()
+            .expect("reader")
+            .definition(&w.meta.def_hash)
+            .expect("read")
+            .expect("def"),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -67,7 +67,7 @@ pub fn wf(tasks: Vec<Task>) -> WorkflowDef {
 
 /// A workflow being driven by a test.
 pub struct Run {
-    pub def: WorkflowDef,
+    pub def: ValidatedDef,
     pub state: WorkflowState,
     pub now: Timestamp,
     pub history: Vec<(Event, Timestamp)>,
@@ -78,7 +78,12 @@ pub struct Run {
 }
 
 impl Run {
+    /// A run of `def`, which must pass validation (the decider runs nothing else).
     pub fn new(def: WorkflowDef) -> Run {
+        let def = match ValidatedDef::check(def, &SourceMap::default()) {
+            Ok((def, _warnings)) => def,
+            Err(diagnostics) => panic!("the test definition is invalid: {diagnostics:?}"),
+        };
         let state = WorkflowState::new("wf", def.name.clone(), def.version);
         Run {
             def,
