@@ -217,38 +217,14 @@ pub fn inline_failure_def(id: &str, steps: &[String]) -> WorkflowDef {
         .map(|s| {
             let mut input = Map::new();
             input.insert("failure".into(), Value::String("${workflow.input}".into()));
-            Task {
-                name: s.clone(),
-                ref_name: s.clone(),
-                kind: TaskKind::Simple,
-                input,
-                depends_on: None,
-                when: None,
-                optional: false,
-                start_delay_ms: 0,
-                async_complete: false,
-                task_def: Some(TaskDef::no_retries(s)),
-                role: None,
-                description: None,
-                declared_outputs: Vec::new(),
-                extra: Map::new(),
-            }
+            let mut task = Task::new(s.clone(), s.clone(), TaskKind::Simple).with_input(input);
+            task.task_def = Some(TaskDef::no_retries(s));
+            task
         })
         .collect();
     WorkflowDef {
-        name: id.to_string(),
-        version: 1,
         description: Some("failure handler".to_string()),
-        inputs: Vec::new(),
-        output: OutputSpec::LastTask,
-        tasks,
-        failure_workflow: None,
-        timeout_ms: 0,
-        timeout_policy: Default::default(),
-        variables: Map::new(),
-        restartable: true,
-        monitoring: None,
-        extra: Map::new(),
         format: SourceFormat::Native,
+        ..WorkflowDef::new(id, 1, tasks)
     }
 }

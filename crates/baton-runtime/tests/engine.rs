@@ -170,21 +170,23 @@ async fn sub_workflows_and_failure_workflows_run_in_the_same_engine() {
     h.register_workflow_def(load(CHAIN))
         .await
         .expect("register child");
-    let parent = WorkflowDef {
-        tasks: vec![Task {
-            name: "child".into(),
-            ref_name: "child".into(),
-            kind: TaskKind::SubWorkflow(SubWorkflowSpec {
-                name: "chain".into(),
-                version: None,
-                definition: None,
-                extra: Default::default(),
-            }),
-            input: json!({"n": "${workflow.input.n}"}).as_object().cloned().unwrap_or_default(),
-            ..load(r#"{"name":"p","tasks":[{"name":"noop","taskReferenceName":"child","type":"NOOP"}]}"#).tasks[0].clone()
-        }],
-        ..load(r#"{"name":"p","tasks":[]}"#)
-    };
+    let child = Task::new(
+        "child",
+        "child",
+        TaskKind::SubWorkflow(SubWorkflowSpec {
+            name: "chain".into(),
+            version: None,
+            definition: None,
+            extra: Default::default(),
+        }),
+    )
+    .with_input(
+        json!({"n": "${workflow.input.n}"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+    );
+    let parent = WorkflowDef::new("p", 1, vec![child]);
     h.register_workflow_def(parent.clone())
         .await
         .expect("parent");
