@@ -6,9 +6,9 @@
 //! compile until every question has an answer for it. [`TaskKind`]'s questions ask its
 //! type.
 
+mod name;
+
 use crate::model::{Task, TaskKind};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::fmt;
 
 /// The type of a task attempt, serialised as Conductor's type string (`"SIMPLE"`,
 /// `"SUB_WORKFLOW"`, `"HTTP"`, ...).
@@ -56,64 +56,6 @@ pub enum TaskType {
 }
 
 impl TaskType {
-    /// The type named `name` (Conductor's spelling); never fails.
-    pub fn from_name(name: &str) -> TaskType {
-        Self::known(name).unwrap_or_else(|| TaskType::System(name.to_string()))
-    }
-
-    fn known(name: &str) -> Option<TaskType> {
-        Some(match name {
-            "SIMPLE" => TaskType::Simple,
-            "SWITCH" => TaskType::Switch,
-            "DECISION" => TaskType::Decision,
-            "FORK_JOIN" => TaskType::ForkJoin,
-            "JOIN" => TaskType::Join,
-            "EXCLUSIVE_JOIN" => TaskType::ExclusiveJoin,
-            "FORK_JOIN_DYNAMIC" => TaskType::ForkJoinDynamic,
-            "DYNAMIC" => TaskType::Dynamic,
-            "DO_WHILE" => TaskType::DoWhile,
-            "WAIT" => TaskType::Wait,
-            "HUMAN" => TaskType::Human,
-            "SUB_WORKFLOW" => TaskType::SubWorkflow,
-            "START_WORKFLOW" => TaskType::StartWorkflow,
-            "TERMINATE" => TaskType::Terminate,
-            "SET_VARIABLE" => TaskType::SetVariable,
-            "NOOP" => TaskType::Noop,
-            _ => return None,
-        })
-    }
-
-    /// Conductor's name of the type.
-    pub fn as_str(&self) -> &str {
-        match self {
-            TaskType::System(name) => name,
-            known => known.static_name().unwrap_or_default(),
-        }
-    }
-
-    /// The name of a type Baton knows; `None` for a system type.
-    fn static_name(&self) -> Option<&'static str> {
-        Some(match self {
-            TaskType::Simple => "SIMPLE",
-            TaskType::Switch => "SWITCH",
-            TaskType::Decision => "DECISION",
-            TaskType::ForkJoin => "FORK_JOIN",
-            TaskType::Join => "JOIN",
-            TaskType::ExclusiveJoin => "EXCLUSIVE_JOIN",
-            TaskType::ForkJoinDynamic => "FORK_JOIN_DYNAMIC",
-            TaskType::Dynamic => "DYNAMIC",
-            TaskType::DoWhile => "DO_WHILE",
-            TaskType::Wait => "WAIT",
-            TaskType::Human => "HUMAN",
-            TaskType::SubWorkflow => "SUB_WORKFLOW",
-            TaskType::StartWorkflow => "START_WORKFLOW",
-            TaskType::Terminate => "TERMINATE",
-            TaskType::SetVariable => "SET_VARIABLE",
-            TaskType::Noop => "NOOP",
-            TaskType::System(_) => return None,
-        })
-    }
-
     /// Whether the task waits on a queue for a worker (remote SDK worker or local runner)
     /// rather than being resolved by the decider.
     pub fn runs_on_worker(&self) -> bool {
@@ -333,36 +275,6 @@ impl TaskType {
     }
 }
 
-impl fmt::Display for TaskType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl From<String> for TaskType {
-    fn from(name: String) -> TaskType {
-        Self::known(&name).unwrap_or(TaskType::System(name))
-    }
-}
-
-impl From<&str> for TaskType {
-    fn from(name: &str) -> TaskType {
-        TaskType::from_name(name)
-    }
-}
-
-impl Serialize for TaskType {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for TaskType {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<TaskType, D::Error> {
-        String::deserialize(d).map(TaskType::from)
-    }
-}
-
 impl TaskKind {
     /// The type of this kind's attempts.
     pub fn task_type(&self) -> TaskType {
@@ -498,35 +410,6 @@ impl TaskKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_name_reads_back_as_itself() {
-        for name in [
-            "SIMPLE",
-            "DECISION",
-            "SWITCH",
-            "SUB_WORKFLOW",
-            "HTTP",
-            "FOO_FROM_LATER",
-        ] {
-            let t: TaskType = serde_json::from_value(serde_json::json!(name)).expect("reads");
-            assert_eq!(t.as_str(), name);
-            assert_eq!(
-                serde_json::to_value(&t).expect("writes"),
-                serde_json::json!(name)
-            );
-        }
-        assert_eq!(TaskType::from_name("WAIT"), TaskType::Wait);
-        assert_eq!(
-            TaskType::from_name("NEW_KIND"),
-            TaskType::System("NEW_KIND".into())
-        );
-    }
-
-    #[test]
-    fn a_non_string_type_is_an_error_not_a_panic() {
-        assert!(serde_json::from_value::<TaskType>(serde_json::json!(3)).is_err());
-    }
 
     #[test]
     fn kinds_and_their_types_agree() {
