@@ -23,7 +23,7 @@ pub fn check(state: &WorkflowState, want: &Expected) -> anyhow::Result<()> {
     let simple: Vec<_> = state
         .tasks
         .iter()
-        .filter(|t| t.task_type == "SIMPLE")
+        .filter(|t| t.task_type == baton_model::TaskType::Simple)
         .collect();
     let done = simple
         .iter()

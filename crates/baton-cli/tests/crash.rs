@@ -170,6 +170,8 @@ fn check_workflow(reader: &dyn Reader, id: &str) {
         .definition(&stored.meta.def_hash)
         .expect("read")
         .expect("definition");
+    // Validated when the run started; replay reads it back as the engine does.
+    let def = baton_model::ValidatedDef::from_store(def);
     let replayed = replay(&def, id, history.iter().map(|e| (&e.event, e.at)));
     assert_eq!(
         replayed, stored.state,

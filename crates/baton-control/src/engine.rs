@@ -100,7 +100,7 @@ pub(crate) fn workflow_view(s: &WorkflowState, def: Option<&WorkflowDef>) -> Wor
                 ref_name: t.ref_name.clone(),
                 def_ref: t.def_ref.clone(),
                 name: t.name.clone(),
-                task_type: t.task_type.clone(),
+                task_type: t.task_type.to_string(),
                 status: t.status,
                 attempt: t.attempt,
                 input: t.input.clone(),

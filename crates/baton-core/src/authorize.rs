@@ -105,7 +105,7 @@ fn human_task<'s>(state: &'s WorkflowState, task_id: &str) -> Option<&'s TaskIns
     state
         .task_index(task_id)
         .map(|i| &state.tasks[i])
-        .filter(|t| t.task_type == "HUMAN")
+        .filter(|t| t.task_type.awaits_person())
 }
 
 /// The role a HUMAN task's decision needs (its `role`, default L0).

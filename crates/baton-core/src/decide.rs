@@ -3,7 +3,7 @@
 use crate::event::{Effect, Event, TaskResultStatus, Timer, TimerKind, Transition};
 use crate::refusal::{Refusal, RefusalKind};
 use crate::state::{TaskInstance, TaskStatus, Timestamp, WorkflowState, WorkflowStatus};
-use baton_model::{TaskKind, TaskTimeoutPolicy, WorkflowDef, WorkflowTimeoutPolicy};
+use baton_model::{TaskKind, TaskTimeoutPolicy, ValidatedDef, WorkflowDef, WorkflowTimeoutPolicy};
 use serde_json::Value;
 
 /// What the decider made of an event.
@@ -42,11 +42,11 @@ pub struct Decision {
 
 /// The pure decider: no I/O, no clock (time is `now`), no randomness.
 ///
-/// `definition` must have passed validation (see `baton_model::validate`); tasks that
-/// run on workers should carry their effective task definition (`Task::task_def`),
-/// otherwise Conductor's defaults apply.
+/// `definition` passed validation (its type says so); tasks that run on workers should
+/// carry their effective task definition (`Task::task_def`, see
+/// `ValidatedDef::fill_task_defs`), otherwise Conductor's defaults apply.
 pub fn decide(
-    definition: &WorkflowDef,
+    definition: &ValidatedDef,
     state: WorkflowState,
     event: &Event,
     now: Timestamp,
@@ -280,13 +280,9 @@ impl<'d> Decider<'d> {
             Err(outcome) => return outcome,
         };
         let t = &self.st.tasks[idx];
-        let updatable = self.def_task_kind(idx).is_none_or(|k| {
-            k.is_worker_task()
-                || matches!(
-                    k,
-                    TaskKind::Wait | TaskKind::Human(_) | TaskKind::SubWorkflow(_)
-                )
-        });
+        let updatable = self
+            .def_task_kind(idx)
+            .is_none_or(TaskKind::accepts_updates);
         if !updatable {
             return rejected(
                 RefusalKind::EngineOwned,
@@ -400,7 +396,7 @@ impl<'d> Decider<'d> {
         let td = self.task_def_of(idx);
         match timer.kind {
             TimerKind::Wait => {
-                if t.status != TaskStatus::InProgress || t.task_type != "WAIT" {
+                if t.status != TaskStatus::InProgress || !t.task_type.waits_on_timer() {
                     return ignored(RefusalKind::Stale, "not a waiting WAIT task".to_string());
                 }
                 self.set_status(idx, TaskStatus::Completed, None);
@@ -488,7 +484,7 @@ impl<'d> Decider<'d> {
             );
         };
         let t = &self.st.tasks[idx];
-        if t.task_type != "HUMAN" {
+        if !t.task_type.awaits_person() {
             return rejected(
                 RefusalKind::InvalidInput,
                 format!("task {task_id} is a {} task, not HUMAN", t.task_type),
@@ -653,12 +649,7 @@ impl<'d> Decider<'d> {
                 format!("task `{}` is not in the definition", t.ref_name),
             );
         };
-        if !task.kind.is_worker_task()
-            && !matches!(
-                task.kind,
-                TaskKind::Wait | TaskKind::Human(_) | TaskKind::SubWorkflow(_)
-            )
-        {
+        if !task.kind.can_rerun_from() {
             return rejected(
                 RefusalKind::InvalidInput,
                 format!(

@@ -252,8 +252,8 @@ pub struct QueuedTask {
     pub task_id: String,
     /// Queue name: the task name for SIMPLE tasks, the type for system tasks.
     pub queue: String,
-    /// Conductor task type.
-    pub task_type: String,
+    /// Conductor task type, stored as its name.
+    pub task_type: baton_model::TaskType,
     /// Reference name (with suffix).
     pub ref_name: String,
     /// Resolved input.

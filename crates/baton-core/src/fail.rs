@@ -21,16 +21,14 @@ impl Decider<'_> {
     ) {
         self.set_status(idx, status, Some(reason.clone()));
         if let Some(child) = self.st.tasks[idx].control.child_id.clone()
-            && self.st.tasks[idx].task_type == "SUB_WORKFLOW"
+            && self.st.tasks[idx].task_type.has_child()
             && status == TaskStatus::TimedOut
         {
             self.effects.push(terminate(child, reason.clone()));
         }
         let td = self.task_def_of(idx);
         let kind = self.def_task_kind(idx);
-        let retryable = kind
-            .as_ref()
-            .is_some_and(|k| k.is_worker_task() || matches!(k, TaskKind::SubWorkflow(_)));
+        let retryable = kind.as_ref().is_some_and(|k| k.is_retryable());
         let t = &self.st.tasks[idx];
         if time_out_workflow {
             let why = format!("task `{}` timed out: {reason}", t.ref_name);
@@ -94,7 +92,9 @@ impl Decider<'_> {
                 continue;
             }
             let t = &self.st.tasks[idx];
-            if let (Some(child), "SUB_WORKFLOW") = (&t.control.child_id, t.task_type.as_str()) {
+            if let Some(child) = &t.control.child_id
+                && t.task_type.has_child()
+            {
                 let why = format!(
                     "parent workflow {} ended {}",
                     self.st.workflow_id,
@@ -226,38 +226,14 @@ pub fn inline_failure_def(id: &str, steps: &[String]) -> WorkflowDef {
         .map(|s| {
             let mut input = Map::new();
             input.insert("failure".into(), Value::String("${workflow.input}".into()));
-            Task {
-                name: s.clone(),
-                ref_name: s.clone(),
-                kind: TaskKind::Simple,
-                input,
-                depends_on: None,
-                when: None,
-                optional: false,
-                start_delay_ms: 0,
-                async_complete: false,
-                task_def: Some(TaskDef::no_retries(s)),
-                role: None,
-                description: None,
-                declared_outputs: Vec::new(),
-                extra: Map::new(),
-            }
+            let mut task = Task::new(s.clone(), s.clone(), TaskKind::Simple).with_input(input);
+            task.task_def = Some(TaskDef::no_retries(s));
+            task
         })
         .collect();
     WorkflowDef {
-        name: id.to_string(),
-        version: 1,
         description: Some("failure handler".to_string()),
-        inputs: Vec::new(),
-        output: OutputSpec::LastTask,
-        tasks,
-        failure_workflow: None,
-        timeout_ms: 0,
-        timeout_policy: Default::default(),
-        variables: Map::new(),
-        restartable: true,
-        monitoring: None,
-        extra: Map::new(),
         format: SourceFormat::Native,
+        ..WorkflowDef::new(id, 1, tasks)
     }
 }

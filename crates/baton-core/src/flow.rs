@@ -180,7 +180,7 @@ impl Decider<'_> {
             }
         } else {
             for name in join_on {
-                if let Some(t) = find_in(tasks, name).or_else(|| self.find_def(name)) {
+                if let Some(t) = baton_model::find_in(tasks, name).or_else(|| self.find_def(name)) {
                     waited.push(t);
                 }
             }
@@ -199,15 +199,4 @@ impl Decider<'_> {
         self.st.tasks[idx].output = Value::Object(out);
         self.set_status(idx, TaskStatus::Completed, None);
     }
-}
-
-/// Finds a task by ref in a list or anywhere nested in it.
-fn find_in<'a>(tasks: &'a [Task], name: &str) -> Option<&'a Task> {
-    let mut found = None;
-    baton_model::walk_list(tasks, &mut |t| {
-        if found.is_none() && t.ref_name == name {
-            found = Some(t);
-        }
-    });
-    found
 }

@@ -40,13 +40,13 @@ pub use state::{
     ControlState, ParentLink, TaskInstance, TaskStatus, Timestamp, WorkflowState, WorkflowStatus,
 };
 
-use baton_model::WorkflowDef;
+use baton_model::ValidatedDef;
 
 /// Catches a checkpoint up with the history events recorded after it: the state the
 /// workflow has now. Stores keep checkpoints and history and never run the decider; the
 /// engine's cache and the readers it hands out call this.
 pub fn catch_up<'a>(
-    definition: &WorkflowDef,
+    definition: &ValidatedDef,
     checkpoint: WorkflowState,
     tail: impl IntoIterator<Item = (&'a Event, Timestamp)>,
 ) -> WorkflowState {
@@ -59,7 +59,7 @@ pub fn catch_up<'a>(
 
 /// Replays a history from a fresh state: the state it yields must equal the stored one.
 pub fn replay<'a>(
-    definition: &WorkflowDef,
+    definition: &ValidatedDef,
     workflow_id: &str,
     events: impl IntoIterator<Item = (&'a Event, Timestamp)>,
 ) -> WorkflowState {

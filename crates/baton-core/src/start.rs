@@ -114,7 +114,7 @@ impl Decider<'_> {
             task_id,
             ref_name: format!("{}{suffix}", task.ref_name),
             def_ref: task.ref_name.clone(),
-            task_type: task.kind.type_name().to_string(),
+            task_type: task.kind.task_type(),
             name: task.name.clone(),
             status,
             attempt,
@@ -187,10 +187,7 @@ impl Decider<'_> {
     /// The queue entry for a worker task attempt.
     pub(crate) fn queued(&self, idx: usize, visible_at: Timestamp) -> Option<QueuedTask> {
         let t = self.st.tasks.get(idx)?;
-        let queue = match t.task_type.as_str() {
-            "SIMPLE" | "DYNAMIC" => t.name.clone(),
-            other => other.to_string(),
-        };
+        let queue = t.task_type.queue(&t.name)?.to_string();
         Some(QueuedTask {
             task_id: t.task_id.clone(),
             queue,

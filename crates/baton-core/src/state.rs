@@ -126,8 +126,8 @@ pub struct TaskInstance {
     pub ref_name: String,
     /// The reference name in the definition (without the iteration suffix).
     pub def_ref: String,
-    /// Conductor task type (`SIMPLE`, `SWITCH`, ...).
-    pub task_type: String,
+    /// Conductor task type (`SIMPLE`, `SWITCH`, ...), stored as its name.
+    pub task_type: baton_model::TaskType,
     /// Queue name for worker tasks; the definition's task name otherwise.
     pub name: String,
     /// Current status.

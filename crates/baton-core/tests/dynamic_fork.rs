@@ -52,7 +52,7 @@ fn fork_task_type_picks_the_kind_of_every_forked_task() {
     assert!(
         run.queue
             .iter()
-            .all(|q| q.queue == "HTTP" && q.task_type == "HTTP")
+            .all(|q| q.queue == "HTTP" && q.task_type.as_str() == "HTTP")
     );
     assert_eq!(
         run.t("call_1").input,

@@ -259,6 +259,28 @@ fn callback_after_puts_the_task_back_on_the_queue_later() {
 }
 
 #[test]
+fn callback_after_never_queues_a_task_no_worker_runs() {
+    // A HUMAN task on a queue named `HUMAN` would let any worker poll it.
+    let mut run = Run::started(
+        wf(vec![task("ask", TaskKind::Human(HumanSpec::default()))]),
+        json!({}),
+    );
+    let id = run.id("ask");
+    let outcome = run.apply(Event::TaskUpdated {
+        task_id: id,
+        status: TaskResultStatus::InProgress,
+        output: json!({"note": "later"}),
+        reason: None,
+        callback_after_ms: Some(60_000),
+        worker_id: None,
+        by: Principal::system(),
+    });
+    assert_eq!(outcome, Outcome::Applied);
+    assert!(run.queue.is_empty(), "{:?}", run.queue);
+    assert_eq!(run.status("ask"), Some(TaskStatus::InProgress));
+}
+
+#[test]
 fn workflow_timeout_policies() {
     let mut def = wf(vec![simple("a")]);
     def.timeout_ms = 10_000;

@@ -324,7 +324,7 @@ proptest! {
             if run.state.status.is_terminal() {
                 break;
             }
-            match live(&run).into_iter().find(|t| t.task_type == "SIMPLE") {
+            match live(&run).into_iter().find(|t| t.task_type == baton_model::TaskType::Simple) {
                 Some(t) => {
                     run.apply(update(t.task_id, TaskResultStatus::Completed, json!({"v": "X"})));
                 }

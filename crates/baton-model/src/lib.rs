@@ -14,13 +14,18 @@
 pub mod conductor;
 pub mod diagnostic;
 pub mod duration;
+pub mod kind;
 pub mod load;
 pub mod model;
 pub mod native;
 pub mod source;
 pub mod stages;
+pub mod tree;
 pub mod validate;
 
 pub use diagnostic::{Diagnostic, Severity, SourceMap};
+pub use kind::TaskType;
 pub use load::{Loaded, load};
 pub use model::*;
+pub use tree::{Reach, Visit, find_in, visit_list, walk_list, walk_list_mut};
+pub use validate::ValidatedDef;

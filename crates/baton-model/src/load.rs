@@ -3,6 +3,7 @@
 use crate::diagnostic::Diagnostic;
 use crate::model::{SourceFormat, WorkflowDef};
 use crate::source::{self, Node};
+use crate::validate::ValidatedDef;
 use crate::{SourceMap, conductor, native, stages};
 
 /// A definition read from text, with where its parts were written.
@@ -15,6 +16,25 @@ pub struct Loaded {
     /// Findings that did not stop the front-end (unknown fields are warnings with code
     /// `BT0001`; `baton validate --strict` treats them as errors).
     pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    /// Runs the model checks ([`ValidatedDef::check`]) with the front-end's positions:
+    /// the definition with every warning (the front-end's first), or every diagnostic
+    /// when there is an error.
+    pub fn validated(self) -> Result<(ValidatedDef, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let mut diagnostics = self.diagnostics;
+        match ValidatedDef::check(self.def, &self.sources) {
+            Ok((def, warnings)) => {
+                diagnostics.extend(warnings);
+                Ok((def, diagnostics))
+            }
+            Err(found) => {
+                diagnostics.extend(found);
+                Err(diagnostics)
+            }
+        }
+    }
 }
 
 /// Detects the format of `text` and compiles it into the model.

@@ -470,82 +470,6 @@ pub enum TaskTimeoutPolicy {
     AlertOnly,
 }
 
-impl WorkflowDef {
-    /// Visits every task of the tree, depth first, in source order.
-    pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Task)) {
-        walk_list(&self.tasks, f);
-    }
-
-    /// Finds a task anywhere in the tree by its ref.
-    pub fn find(&self, ref_name: &str) -> Option<&Task> {
-        let mut found = None;
-        self.walk(&mut |t| {
-            if found.is_none() && t.ref_name == ref_name {
-                found = Some(t);
-            }
-        });
-        found
-    }
-}
-
-/// Visits `tasks` and everything nested in them, depth first.
-pub fn walk_list<'a>(tasks: &'a [Task], f: &mut dyn FnMut(&'a Task)) {
-    for task in tasks {
-        f(task);
-        for block in task.kind.blocks() {
-            walk_list(block, f);
-        }
-    }
-}
-
-impl TaskKind {
-    /// The nested task lists of a control-flow task, in order.
-    pub fn blocks(&self) -> Vec<&Vec<Task>> {
-        match self {
-            TaskKind::Switch(s) => {
-                let mut v: Vec<&Vec<Task>> = s.cases.values().collect();
-                v.push(&s.default_case);
-                v
-            }
-            TaskKind::ForkJoin { branches } => branches.iter().collect(),
-            TaskKind::DoWhile(d) => vec![&d.body],
-            _ => Vec::new(),
-        }
-    }
-
-    /// Conductor's type string for this kind.
-    pub fn type_name(&self) -> &str {
-        match self {
-            TaskKind::Simple => "SIMPLE",
-            TaskKind::System { task_type } => task_type,
-            TaskKind::Switch(s) if s.legacy_decision => "DECISION",
-            TaskKind::Switch(_) => "SWITCH",
-            TaskKind::ForkJoin { .. } => "FORK_JOIN",
-            TaskKind::Join { .. } => "JOIN",
-            TaskKind::ExclusiveJoin { .. } => "EXCLUSIVE_JOIN",
-            TaskKind::ForkJoinDynamic(_) => "FORK_JOIN_DYNAMIC",
-            TaskKind::Dynamic { .. } => "DYNAMIC",
-            TaskKind::DoWhile(_) => "DO_WHILE",
-            TaskKind::Wait => "WAIT",
-            TaskKind::Human(_) => "HUMAN",
-            TaskKind::SubWorkflow(_) => "SUB_WORKFLOW",
-            TaskKind::StartWorkflow => "START_WORKFLOW",
-            TaskKind::Terminate => "TERMINATE",
-            TaskKind::SetVariable => "SET_VARIABLE",
-            TaskKind::Noop => "NOOP",
-        }
-    }
-
-    /// Whether a worker (remote or local runner) executes the task, as opposed to the
-    /// decider resolving it itself.
-    pub fn is_worker_task(&self) -> bool {
-        matches!(
-            self,
-            TaskKind::Simple | TaskKind::System { .. } | TaskKind::Dynamic { .. }
-        )
-    }
-}
-
 /// Task types executed by built-in runners rather than by the decider.
 pub const SYSTEM_TASK_TYPES: &[&str] = &[
     "HTTP",
@@ -556,3 +480,55 @@ pub const SYSTEM_TASK_TYPES: &[&str] = &[
     "KAFKA_PUBLISH",
     "BUSINESS_RULE",
 ];
+
+impl WorkflowDef {
+    /// A Conductor-format definition of `tasks` with everything else at its default
+    /// (no inputs, the last task's output, no timeout, restartable).
+    pub fn new(name: impl Into<String>, version: u32, tasks: Vec<Task>) -> WorkflowDef {
+        WorkflowDef {
+            name: name.into(),
+            version,
+            description: None,
+            inputs: Vec::new(),
+            output: OutputSpec::default(),
+            tasks,
+            failure_workflow: None,
+            timeout_ms: 0,
+            timeout_policy: WorkflowTimeoutPolicy::default(),
+            variables: JsonMap::new(),
+            restartable: true,
+            monitoring: None,
+            extra: JsonMap::new(),
+            format: SourceFormat::default(),
+        }
+    }
+}
+
+impl Task {
+    /// A task `name` with ref `ref_name` doing `kind`; everything else defaulted (no
+    /// input, depends on the task before it, not optional, no task definition).
+    pub fn new(name: impl Into<String>, ref_name: impl Into<String>, kind: TaskKind) -> Task {
+        Task {
+            name: name.into(),
+            ref_name: ref_name.into(),
+            kind,
+            input: JsonMap::new(),
+            depends_on: None,
+            when: None,
+            optional: false,
+            start_delay_ms: 0,
+            async_complete: false,
+            task_def: None,
+            role: None,
+            description: None,
+            declared_outputs: Vec::new(),
+            extra: JsonMap::new(),
+        }
+    }
+
+    /// The task with this input template.
+    pub fn with_input(mut self, input: JsonMap) -> Task {
+        self.input = input;
+        self
+    }
+}

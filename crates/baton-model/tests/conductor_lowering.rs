@@ -3,29 +3,14 @@
 
 use baton_model::conductor;
 use baton_model::{
-    Evaluator, FailureWorkflow, InputParam, JsonMap, Monitoring, OutputSpec, Role, SourceFormat,
-    SwitchSpec, Task, TaskKind, WorkflowDef, WorkflowTimeoutPolicy, load,
+    Evaluator, FailureWorkflow, InputParam, Monitoring, OutputSpec, Role, SourceFormat, SwitchSpec,
+    Task, TaskKind, WorkflowDef, load,
 };
 use indexmap::IndexMap;
 use serde_json::{Value, json};
 
 fn task(ref_name: &str) -> Task {
-    Task {
-        name: format!("{ref_name}_worker"),
-        ref_name: ref_name.to_string(),
-        kind: TaskKind::Simple,
-        input: JsonMap::new(),
-        depends_on: None,
-        when: None,
-        optional: false,
-        start_delay_ms: 0,
-        async_complete: false,
-        task_def: None,
-        role: None,
-        description: None,
-        declared_outputs: Vec::new(),
-        extra: JsonMap::new(),
-    }
+    Task::new(format!("{ref_name}_worker"), ref_name, TaskKind::Simple)
 }
 
 fn after(ref_name: &str, deps: &[&str]) -> Task {
@@ -37,20 +22,8 @@ fn after(ref_name: &str, deps: &[&str]) -> Task {
 
 fn workflow(tasks: Vec<Task>) -> WorkflowDef {
     WorkflowDef {
-        name: "dag".into(),
-        version: 1,
-        description: None,
-        inputs: Vec::new(),
-        output: OutputSpec::LastTask,
-        tasks,
-        failure_workflow: None,
-        timeout_ms: 0,
-        timeout_policy: WorkflowTimeoutPolicy::AlertOnly,
-        variables: JsonMap::new(),
-        restartable: true,
-        monitoring: None,
-        extra: JsonMap::new(),
         format: SourceFormat::Native,
+        ..WorkflowDef::new("dag", 1, tasks)
     }
 }
 

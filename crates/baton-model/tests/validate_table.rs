@@ -314,28 +314,11 @@ mod in_code {
     //! Checks that no front-end can trigger, on definitions built in code.
 
     use super::*;
-    use baton_model::{
-        DoWhileSpec, Evaluator, JsonMap, SourceMap, SwitchSpec, Task, TaskKind, WorkflowDef,
-    };
+    use baton_model::{DoWhileSpec, Evaluator, SourceMap, SwitchSpec, Task, TaskKind, WorkflowDef};
     use indexmap::IndexMap;
 
     fn task(name: &str, kind: TaskKind) -> Task {
-        Task {
-            name: name.to_string(),
-            ref_name: name.to_string(),
-            kind,
-            input: JsonMap::new(),
-            depends_on: None,
-            when: None,
-            optional: false,
-            start_delay_ms: 0,
-            async_complete: false,
-            task_def: None,
-            role: None,
-            description: None,
-            declared_outputs: Vec::new(),
-            extra: JsonMap::new(),
-        }
+        Task::new(name, name, kind)
     }
 
     fn workflow(tasks: Vec<Task>) -> WorkflowDef {

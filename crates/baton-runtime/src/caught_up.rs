@@ -5,7 +5,7 @@
 //! every caller of [`Reader::workflow`] sees the state the workflow has now.
 
 use baton_core::{Timestamp, catch_up};
-use baton_model::{TaskDef, WorkflowDef};
+use baton_model::{TaskDef, ValidatedDef, WorkflowDef};
 use baton_store::prelude::*;
 use baton_store::{
     HistoryEntry, StoreError, StoredEvent, StoredWorkflow, WorkflowFilter, WorkflowMeta,
@@ -67,6 +67,8 @@ impl WorkflowsRead for CaughtUpReader {
                         what: format!("definition of workflow {id}"),
                         message: "missing".into(),
                     })?;
+            // The stored definition was validated when the workflow started.
+            let def = ValidatedDef::from_store(def);
             let tail = std::mem::take(&mut stored.tail);
             stored.state = catch_up(&def, stored.state, tail.iter().map(|e| (&e.event, e.at)));
         }

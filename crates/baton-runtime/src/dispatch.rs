@@ -189,7 +189,7 @@ async fn run_one(
             workflow_id: c.workflow_id.clone(),
             task_id: c.task.task_id.clone(),
             ref_name: c.task.ref_name.clone(),
-            task_type: c.task.task_type.clone(),
+            task_type: c.task.task_type.to_string(),
             queue: c.task.queue.clone(),
             attempt: c.task.attempt,
             input: c.task.input.clone(),

@@ -114,12 +114,15 @@ async fn runs_a_workflow_to_completion_with_history() {
     eng.shutdown().await;
 }
 
-fn load_def(h: &EngineHandle, w: &baton_store::StoredWorkflow) -> WorkflowDef {
-    h.reader()
-        .expect("reader")
-        .definition(&w.meta.def_hash)
-        .expect("read")
-        .expect("def")
+/// The stored definition of `w`, read back as the engine reads it.
+fn load_def(h: &EngineHandle, w: &baton_store::StoredWorkflow) -> baton_model::ValidatedDef {
+    baton_model::ValidatedDef::from_store(
+        h.reader()
+            .expect("reader")
+            .definition(&w.meta.def_hash)
+            .expect("read")
+            .expect("def"),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,21 +170,23 @@ async fn sub_workflows_and_failure_workflows_run_in_the_same_engine() {
     h.register_workflow_def(load(CHAIN))
         .await
         .expect("register child");
-    let parent = WorkflowDef {
-        tasks: vec![Task {
-            name: "child".into(),
-            ref_name: "child".into(),
-            kind: TaskKind::SubWorkflow(SubWorkflowSpec {
-                name: "chain".into(),
-                version: None,
-                definition: None,
-                extra: Default::default(),
-            }),
-            input: json!({"n": "${workflow.input.n}"}).as_object().cloned().unwrap_or_default(),
-            ..load(r#"{"name":"p","tasks":[{"name":"noop","taskReferenceName":"child","type":"NOOP"}]}"#).tasks[0].clone()
-        }],
-        ..load(r#"{"name":"p","tasks":[]}"#)
-    };
+    let child = Task::new(
+        "child",
+        "child",
+        TaskKind::SubWorkflow(SubWorkflowSpec {
+            name: "chain".into(),
+            version: None,
+            definition: None,
+            extra: Default::default(),
+        }),
+    )
+    .with_input(
+        json!({"n": "${workflow.input.n}"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+    );
+    let parent = WorkflowDef::new("p", 1, vec![child]);
     h.register_workflow_def(parent.clone())
         .await
         .expect("parent");

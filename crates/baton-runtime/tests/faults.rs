@@ -442,7 +442,7 @@ async fn a_stale_cache_is_re_read_not_trusted() {
 
     // The other writer terminates `moved`: appends the event at the length it read and
     // saves the state the decider gives, as a second engine would.
-    let def2 = def.clone();
+    let def2 = baton_model::ValidatedDef::from_store(def.clone());
     *faults.other_writer.lock().expect("lock") = Some(Box::new(move |tx: &mut dyn Tx| {
         let stored = tx.load_workflow("moved").expect("load").expect("exists");
         let tail = stored.tail.iter().map(|e| (&e.event, e.at));

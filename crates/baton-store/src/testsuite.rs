@@ -12,27 +12,12 @@
 
 use crate::{Store, StoreError, WorkflowFilter, WorkflowMeta};
 use baton_core::{Event, QueuedTask, Timer, TimerKind, WorkflowState, WorkflowStatus};
-use baton_model::{OutputSpec, SourceFormat, TaskDef, WorkflowDef};
+use baton_model::{TaskDef, ValidatedDef, WorkflowDef};
 use serde_json::json;
 
 /// A definition with no tasks.
 pub fn def(name: &str, version: u32) -> WorkflowDef {
-    WorkflowDef {
-        name: name.into(),
-        version,
-        description: None,
-        inputs: vec![],
-        output: OutputSpec::LastTask,
-        tasks: vec![],
-        failure_workflow: None,
-        timeout_ms: 0,
-        timeout_policy: Default::default(),
-        variables: Default::default(),
-        restartable: true,
-        monitoring: None,
-        extra: Default::default(),
-        format: SourceFormat::Conductor,
-    }
+    WorkflowDef::new(name, version, vec![])
 }
 
 /// A running workflow row of definition `wf` v1, created at 10.
@@ -534,25 +519,14 @@ pub fn removal(store: &mut dyn Store) {
 /// The stored state is a checkpoint: reads hand it out as written, with the history
 /// events after it as the tail; caught up, it is the current state.
 pub fn checkpoint_and_tail(store: &mut dyn Store) {
-    let mut d = def("one", 1);
-    let mut task = baton_model::Task {
-        name: "t".into(),
-        ref_name: "t".into(),
-        kind: baton_model::TaskKind::Simple,
-        input: Default::default(),
-        depends_on: None,
-        when: None,
-        optional: false,
-        start_delay_ms: 0,
-        async_complete: false,
-        task_def: Some(TaskDef::no_retries("t")),
-        role: None,
-        description: None,
-        declared_outputs: vec![],
-        extra: Default::default(),
-    };
+    let mut task = baton_model::Task::new("t", "t", baton_model::TaskKind::Simple);
+    task.task_def = Some(TaskDef::no_retries("t"));
     task.input.insert("x".into(), json!("${workflow.input.x}"));
-    d.tasks = vec![task];
+    let d = WorkflowDef::new("one", 1, vec![task]);
+    let d = match ValidatedDef::check(d, &Default::default()) {
+        Ok((d, _)) => d,
+        Err(diagnostics) => panic!("invalid: {diagnostics:?}"),
+    };
     let events = [
         (
             100,

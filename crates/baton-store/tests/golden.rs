@@ -155,6 +155,7 @@ fn golden_sqlite_database_opens_and_reads() {
         .definition(&w.meta.def_hash)
         .expect("read")
         .expect("its definition");
+    let def = baton_model::ValidatedDef::from_store(def);
     let now = baton_core::catch_up(&def, w.state, w.tail.iter().map(|e| (&e.event, e.at)));
     assert_eq!(now.status, WorkflowStatus::Running, "still running");
     assert_eq!(
@@ -320,7 +321,9 @@ fn bless_database() -> String {
         {"name": "first", "taskReferenceName": "first", "type": "SIMPLE", "inputParameters": {"x": "${workflow.input.x}"}},
         {"name": "second", "taskReferenceName": "second", "type": "SIMPLE", "inputParameters": {"y": "${first.output.y}"}}
       ]}"#;
-    let def = baton_model::load(text).expect("definition").def;
+    let (def, _) = baton_model::load(text)
+        .and_then(baton_model::Loaded::validated)
+        .expect("definition");
     let events: Vec<(u64, Event)> = [
         (100, json!({"event": "workflow_started", "input": {"x": 1}})),
         (

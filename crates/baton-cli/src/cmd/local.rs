@@ -1,11 +1,13 @@
 //! What the local commands share: opening the embedded store, runners, input parsing.
 
 use anyhow::{Context as _, bail};
-use baton_model::{Task, TaskKind, WorkflowDef};
+use baton_model::{Reach, WorkflowDef};
 use baton_runners::{RunnerConfig, Runners};
 use baton_runtime::{Engine, EngineConfig, SystemClock};
 use baton_store::sqlite::{Durability, SqliteStore};
 use serde_json::{Map, Value};
+use std::convert::Infallible;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -74,25 +76,11 @@ pub fn dir_of(path: &Path) -> PathBuf {
 /// The queues a definition's worker tasks go to (nested and inline sub-workflows too).
 /// DYNAMIC tasks pick their queue at run time and are not listed.
 pub fn queues_of(def: &WorkflowDef) -> Vec<String> {
-    fn walk(tasks: &[Task], out: &mut Vec<String>) {
-        for t in tasks {
-            match &t.kind {
-                TaskKind::Simple => out.push(t.name.clone()),
-                TaskKind::System { task_type } => out.push(task_type.clone()),
-                TaskKind::SubWorkflow(s) => {
-                    if let Some(d) = &s.definition {
-                        walk(&d.tasks, out);
-                    }
-                }
-                _ => {}
-            }
-            for block in t.kind.blocks() {
-                walk(block, out);
-            }
-        }
-    }
     let mut out = Vec::new();
-    walk(&def.tasks, &mut out);
+    let _: ControlFlow<Infallible> = def.visit(Reach::InlineChildren, &mut |v| {
+        out.extend(v.task.kind.static_queue(&v.task.name).map(str::to_string));
+        ControlFlow::Continue(())
+    });
     if let Some(baton_model::FailureWorkflow::Inline { steps, .. }) = &def.failure_workflow {
         out.extend(steps.iter().cloned());
     }

@@ -7,25 +7,13 @@
 
 use baton_core::*;
 use baton_model::*;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 /// A task with no retries and the given kind.
 pub fn task(r: &str, kind: TaskKind) -> Task {
     Task {
-        name: r.to_string(),
-        ref_name: r.to_string(),
-        kind,
-        input: Map::new(),
-        depends_on: None,
-        when: None,
-        optional: false,
-        start_delay_ms: 0,
-        async_complete: false,
         task_def: Some(TaskDef::no_retries(r)),
-        role: None,
-        description: None,
-        declared_outputs: Vec::new(),
-        extra: Map::new(),
+        ..Task::new(r, r, kind)
     }
 }
 
@@ -48,27 +36,12 @@ pub fn after(mut t: Task, deps: &[&str]) -> Task {
 
 /// A workflow definition around `tasks`.
 pub fn wf(tasks: Vec<Task>) -> WorkflowDef {
-    WorkflowDef {
-        name: "test".into(),
-        version: 1,
-        description: None,
-        inputs: Vec::new(),
-        output: OutputSpec::LastTask,
-        tasks,
-        failure_workflow: None,
-        timeout_ms: 0,
-        timeout_policy: WorkflowTimeoutPolicy::AlertOnly,
-        variables: Map::new(),
-        restartable: true,
-        monitoring: None,
-        extra: Map::new(),
-        format: SourceFormat::Conductor,
-    }
+    WorkflowDef::new("test", 1, tasks)
 }
 
 /// A workflow being driven by a test.
 pub struct Run {
-    pub def: WorkflowDef,
+    pub def: ValidatedDef,
     pub state: WorkflowState,
     pub now: Timestamp,
     pub history: Vec<(Event, Timestamp)>,
@@ -81,7 +54,12 @@ pub struct Run {
 }
 
 impl Run {
+    /// A run of `def`, which must pass validation (the decider runs nothing else).
     pub fn new(def: WorkflowDef) -> Run {
+        let def = match ValidatedDef::check(def, &SourceMap::default()) {
+            Ok((def, _warnings)) => def,
+            Err(diagnostics) => panic!("the test definition is invalid: {diagnostics:?}"),
+        };
         let state = WorkflowState::new("wf", def.name.clone(), def.version);
         Run {
             def,

@@ -3,8 +3,9 @@
 use super::{extension, lower, task, task_def, workflow};
 use crate::model::{
     Evaluator, FailureWorkflow, JsonMap, OutputSpec, SourceFormat, Task, TaskKind, WorkflowDef,
-    WorkflowTimeoutPolicy, walk_list,
+    WorkflowTimeoutPolicy,
 };
+use crate::tree::walk_list;
 use serde_json::{Value, json};
 use std::collections::HashSet;
 

@@ -160,22 +160,12 @@ fn read(ctx: &mut Context, node: &Node, path: &str) -> Option<Task> {
         "a reference name unique in the workflow",
     );
     let type_name = read_type(r, node, path);
-    let mut task = Task {
-        name: name.clone().unwrap_or_default(),
-        ref_name: ref_name.clone().unwrap_or_default(),
-        kind: TaskKind::Noop,
-        input: JsonMap::new(),
-        depends_on: None,
-        when: None,
-        optional: false,
-        start_delay_ms: 0,
-        async_complete: false,
-        task_def: None,
-        role: None,
-        description: None,
-        declared_outputs: Vec::new(),
-        extra: JsonMap::new(),
-    };
+    // The kind is read below, once every field is known.
+    let mut task = Task::new(
+        name.clone().unwrap_or_default(),
+        ref_name.clone().unwrap_or_default(),
+        TaskKind::Noop,
+    );
     let mut ext = TaskExtension::default();
     for (key, value) in entries {
         let p = join(path, &key.name);

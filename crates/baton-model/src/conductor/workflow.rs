@@ -7,8 +7,7 @@ use super::task;
 use crate::diagnostic::{Diagnostic, FieldSource, SourceMap};
 use crate::load::Loaded;
 use crate::model::{
-    FailureWorkflow, InputParam, JsonMap, OutputSpec, SourceFormat, WorkflowDef,
-    WorkflowTimeoutPolicy,
+    FailureWorkflow, InputParam, JsonMap, OutputSpec, WorkflowDef, WorkflowTimeoutPolicy,
 };
 use crate::source::{Node, NodeKind, Pos};
 use serde_json::Value;
@@ -112,22 +111,7 @@ fn event_handler(ctx: &mut Context, root: &Node) -> Option<WorkflowDef> {
 }
 
 fn empty_def(name: String) -> WorkflowDef {
-    WorkflowDef {
-        name,
-        version: 1,
-        description: None,
-        inputs: Vec::new(),
-        output: OutputSpec::LastTask,
-        tasks: Vec::new(),
-        failure_workflow: None,
-        timeout_ms: 0,
-        timeout_policy: WorkflowTimeoutPolicy::AlertOnly,
-        variables: JsonMap::new(),
-        restartable: true,
-        monitoring: None,
-        extra: JsonMap::new(),
-        format: SourceFormat::Conductor,
-    }
+    WorkflowDef::new(name, 1, Vec::new())
 }
 
 /// Reads a `WorkflowDef` mapping at `path` (the root, or an inline sub-workflow).

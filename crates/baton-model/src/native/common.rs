@@ -1,10 +1,123 @@
-//! Workflow-level fields shared by the native and the stage YAML: `version`, `input`,
-//! `output`.
+//! The workflow header both the native and the stage YAML share: unknown fields and
+//! inline `runners`, the name, `version`, `description`, `input`, `output`, `timeout`.
 
 use super::read::{Reader, child_path, index_path};
 use crate::diagnostic::{FieldSource, SourceMap};
-use crate::model::{InputParam, OutputSpec};
+use crate::model::{
+    InputParam, JsonMap, Millis, OutputSpec, SourceFormat, Task, WorkflowDef, WorkflowTimeoutPolicy,
+};
 use crate::source::{Node, NodeKind};
+use serde_json::Value;
+
+/// The header fields of a `workflow:` mapping, read the same way by both YAML front-ends.
+pub(crate) struct Header {
+    /// The workflow's name (native `id`, stage `name`).
+    pub name: String,
+    /// Unknown fields, inline `runners`, `version_text`.
+    pub extra: JsonMap,
+    pub version: u32,
+    pub description: Option<String>,
+    pub inputs: Vec<InputParam>,
+    pub output: OutputSpec,
+    /// The whole run's `timeout` (0: none).
+    pub timeout_ms: Millis,
+}
+
+/// What a front-end calls its header fields.
+pub(crate) struct HeaderSpec<'a> {
+    /// Every field the front-end knows (the others are kept in `extra` with a warning).
+    pub fields: &'a [&'a str],
+    /// The key of the workflow's name, and how to fix its absence.
+    pub name_key: &'a str,
+    pub name_help: &'a str,
+    /// The front-end's code for a bad `version`.
+    pub version_code: &'static str,
+}
+
+/// Reads the header of the `workflow:` mapping `wf` at `path`, recording where each
+/// field is.
+pub(crate) fn read_header(
+    r: &mut Reader,
+    wf: &Node,
+    path: &str,
+    spec: &HeaderSpec<'_>,
+    sources: &mut SourceMap,
+) -> Header {
+    let mut extra = JsonMap::new();
+    r.unknown_fields(wf, path, spec.fields, &mut extra);
+    // Inline runner bindings (same schema as a runners file); the runtime reads them.
+    if let Some(runners) = wf.get("runners") {
+        extra.insert("runners".to_string(), runners.to_json());
+    }
+    let name = r
+        .required_string(wf, spec.name_key, path, spec.name_help)
+        .unwrap_or_default();
+    record_field(sources, wf, spec.name_key, path);
+    let mut version = 1;
+    if let Some(node) = wf.get("version") {
+        let (v, text) = read_version(r, node, &child_path(path, "version"), spec.version_code);
+        version = v;
+        if let Some(text) = text {
+            extra.insert("version_text".to_string(), Value::String(text));
+        }
+    }
+    let description = r.opt_string(wf, "description", path);
+    let inputs = wf
+        .get("input")
+        .map(|n| read_inputs(r, n, &child_path(path, "input"), sources))
+        .unwrap_or_default();
+    let output = wf.get("output").map_or(OutputSpec::LastTask, |n| {
+        record_field(sources, wf, "output", path);
+        read_output(r, n, &child_path(path, "output"), sources)
+    });
+    let mut timeout_ms = 0;
+    if let Some(node) = wf.get("timeout") {
+        record_field(sources, wf, "timeout", path);
+        timeout_ms = r.duration(node, &child_path(path, "timeout")).unwrap_or(0);
+    }
+    Header {
+        name,
+        extra,
+        version,
+        description,
+        inputs,
+        output,
+        timeout_ms,
+    }
+}
+
+impl Header {
+    /// The definition of `tasks` with this header: a `timeout` times the run out.
+    pub(crate) fn into_def(self, tasks: Vec<Task>, format: SourceFormat) -> WorkflowDef {
+        WorkflowDef {
+            description: self.description,
+            inputs: self.inputs,
+            output: self.output,
+            timeout_ms: self.timeout_ms,
+            timeout_policy: if self.timeout_ms > 0 {
+                WorkflowTimeoutPolicy::TimeOutWf
+            } else {
+                WorkflowTimeoutPolicy::AlertOnly
+            },
+            extra: self.extra,
+            format,
+            ..WorkflowDef::new(self.name, self.version, tasks)
+        }
+    }
+}
+
+/// Records where the field `key` of `wf` is, when it is there.
+pub(crate) fn record_field(sources: &mut SourceMap, wf: &Node, key: &str, path: &str) {
+    if let Some(node) = wf.get(key) {
+        sources.fields.insert(
+            key.to_string(),
+            FieldSource {
+                pos: node.pos,
+                path: child_path(path, key),
+            },
+        );
+    }
+}
 
 /// Reads `version`: a whole number, or a text such as `"1.0"` whose major number is used.
 /// Returns the version and, when it was written as text, the text (kept in `extra`).

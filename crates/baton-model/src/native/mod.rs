@@ -37,17 +37,14 @@ mod policy;
 pub(crate) mod read;
 mod task;
 
-pub(crate) use common::{read_inputs, read_output, read_version};
+pub(crate) use common::{HeaderSpec, read_header, record_field};
 pub use policy::DEFAULT_INITIAL_DELAY_MS;
 pub(crate) use policy::{PolicyCodes, read_input, read_role, read_task_def};
 pub use task::{DECISION_PARAM, NATIVE_TASK_TYPES};
 
-use crate::diagnostic::{Diagnostic, FieldSource, SourceMap};
+use crate::diagnostic::{Diagnostic, SourceMap};
 use crate::load::Loaded;
-use crate::model::{
-    FailureWorkflow, JsonMap, Monitoring, OutputSpec, SourceFormat, WorkflowDef,
-    WorkflowTimeoutPolicy,
-};
+use crate::model::{FailureWorkflow, JsonMap, Monitoring, SourceFormat, WorkflowDef};
 use crate::source::{Node, NodeKind};
 use read::{Codes, Reader, child_path, index_path};
 use serde_json::Value;
@@ -135,47 +132,23 @@ pub fn from_node(root: &Node) -> Result<Loaded, Vec<Diagnostic>> {
 
 fn read_workflow(r: &mut Reader, wf: &Node, sources: &mut SourceMap) -> WorkflowDef {
     let path = "workflow";
-    let mut extra = JsonMap::new();
-    r.unknown_fields(wf, path, WORKFLOW_FIELDS, &mut extra);
-    // Inline runner bindings (same schema as a runners file); the runtime reads them.
-    if let Some(runners) = wf.get("runners") {
-        extra.insert("runners".to_string(), runners.to_json());
-    }
-    let id = r
-        .required_string(
-            wf,
-            "id",
-            path,
-            "give the workflow a unique `id: my-workflow`",
-        )
-        .unwrap_or_default();
-    record_field(sources, wf, "id", path);
+    let spec = HeaderSpec {
+        fields: WORKFLOW_FIELDS,
+        name_key: "id",
+        name_help: "give the workflow a unique `id: my-workflow`",
+        version_code: codes::VERSION,
+    };
+    let mut header = read_header(r, wf, path, &spec, sources);
     record_field(sources, wf, "name", path);
-    let display_name = r.opt_string(wf, "name", path);
-    let mut description = r.opt_string(wf, "description", path);
-    match (&description, display_name) {
-        (None, Some(name)) => description = Some(name),
+    match (&header.description, r.opt_string(wf, "name", path)) {
+        (None, Some(name)) => header.description = Some(name),
         (Some(_), Some(name)) => {
-            extra.insert("display_name".to_string(), Value::String(name));
+            header
+                .extra
+                .insert("display_name".to_string(), Value::String(name));
         }
         _ => {}
     }
-    let mut version = 1;
-    if let Some(node) = wf.get("version") {
-        let (v, text) = read_version(r, node, &child_path(path, "version"), codes::VERSION);
-        version = v;
-        if let Some(text) = text {
-            extra.insert("version_text".to_string(), Value::String(text));
-        }
-    }
-    let inputs = wf
-        .get("input")
-        .map(|n| read_inputs(r, n, &child_path(path, "input"), sources))
-        .unwrap_or_default();
-    let output = wf.get("output").map_or(OutputSpec::LastTask, |n| {
-        record_field(sources, wf, "output", path);
-        read_output(r, n, &child_path(path, "output"), sources)
-    });
     let tasks = read_tasks(r, wf, sources);
     let failure_workflow = wf.get("failure_workflow").and_then(|n| {
         record_field(sources, wf, "failure_workflow", path);
@@ -183,16 +156,11 @@ fn read_workflow(r: &mut Reader, wf: &Node, sources: &mut SourceMap) -> Workflow
     });
     let monitoring = wf
         .get("monitoring")
-        .map(|n| read_monitoring(r, n, &child_path(path, "monitoring"), &mut extra));
-    let mut timeout_ms = 0;
-    if let Some(node) = wf.get("timeout") {
-        record_field(sources, wf, "timeout", path);
-        timeout_ms = r.duration(node, &child_path(path, "timeout")).unwrap_or(0);
-    }
+        .map(|n| read_monitoring(r, n, &child_path(path, "monitoring"), &mut header.extra));
     if let Some(node) = wf.get("agent_level")
         && let Some(role) = read_role(r, codes::ROLE, node, &child_path(path, "agent_level"))
     {
-        extra.insert(
+        header.extra.insert(
             "agent_level".to_string(),
             Value::String(format!("{role:?}")),
         );
@@ -208,36 +176,10 @@ fn read_workflow(r: &mut Reader, wf: &Node, sources: &mut SourceMap) -> Workflow
         None => JsonMap::new(),
     };
     WorkflowDef {
-        name: id,
-        version,
-        description,
-        inputs,
-        output,
-        tasks,
         failure_workflow,
-        timeout_ms,
-        timeout_policy: if timeout_ms > 0 {
-            WorkflowTimeoutPolicy::TimeOutWf
-        } else {
-            WorkflowTimeoutPolicy::AlertOnly
-        },
         variables,
-        restartable: true,
         monitoring,
-        extra,
-        format: SourceFormat::Native,
-    }
-}
-
-fn record_field(sources: &mut SourceMap, wf: &Node, key: &str, path: &str) {
-    if let Some(node) = wf.get(key) {
-        sources.fields.insert(
-            key.to_string(),
-            FieldSource {
-                pos: node.pos,
-                path: child_path(path, key),
-            },
-        );
+        ..header.into_def(tasks, SourceFormat::Native)
     }
 }
 

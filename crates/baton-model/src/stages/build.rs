@@ -439,25 +439,18 @@ fn loop_task(
     }
     let ref_name = unique_ref(stage, taken);
     let task = Task {
-        name: stage.to_string(),
-        ref_name,
-        kind: TaskKind::DoWhile(DoWhileSpec {
-            condition,
-            body,
-            items_param,
-            max_iterations,
-        }),
         input,
-        depends_on: None,
-        when: None,
-        optional: false,
-        start_delay_ms: 0,
-        async_complete: false,
-        task_def: None,
-        role: None,
         description: r.opt_string(node, "description", path),
-        declared_outputs: Vec::new(),
-        extra: JsonMap::new(),
+        ..Task::new(
+            stage,
+            ref_name,
+            TaskKind::DoWhile(DoWhileSpec {
+                condition,
+                body,
+                items_param,
+                max_iterations,
+            }),
+        )
     };
     (task, source)
 }

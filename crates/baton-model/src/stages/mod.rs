@@ -38,11 +38,10 @@ mod build;
 
 use crate::diagnostic::{Diagnostic, FieldSource, SourceMap};
 use crate::load::Loaded;
-use crate::model::{JsonMap, OutputSpec, SourceFormat, WorkflowDef, WorkflowTimeoutPolicy};
+use crate::model::{JsonMap, SourceFormat, WorkflowDef};
 use crate::native::read::{Codes, Reader, child_path};
-use crate::native::{read_inputs, read_output, read_version};
+use crate::native::{HeaderSpec, read_header};
 use crate::source::Node;
-use serde_json::Value;
 
 /// Diagnostic codes of the stage front-end.
 pub mod codes {
@@ -126,44 +125,13 @@ pub fn from_node(root: &Node) -> Result<Loaded, Vec<Diagnostic>> {
 
 fn read_workflow(r: &mut Reader, wf: &Node, sources: &mut SourceMap) -> WorkflowDef {
     let path = "workflow";
-    let mut extra = JsonMap::new();
-    r.unknown_fields(wf, path, WORKFLOW_FIELDS, &mut extra);
-    // Inline runner bindings (same schema as a runners file); the runtime reads them.
-    if let Some(runners) = wf.get("runners") {
-        extra.insert("runners".to_string(), runners.to_json());
-    }
-    let name = r
-        .required_string(wf, "name", path, "name the workflow: `name: my-pipeline`")
-        .unwrap_or_default();
-    if let Some(node) = wf.get("name") {
-        sources.fields.insert(
-            "name".to_string(),
-            FieldSource {
-                pos: node.pos,
-                path: child_path(path, "name"),
-            },
-        );
-    }
-    let mut version = 1;
-    if let Some(node) = wf.get("version") {
-        let (v, text) = read_version(r, node, &child_path(path, "version"), codes::VERSION);
-        version = v;
-        if let Some(text) = text {
-            extra.insert("version_text".to_string(), Value::String(text));
-        }
-    }
-    let description = r.opt_string(wf, "description", path);
-    let inputs = wf
-        .get("input")
-        .map(|n| read_inputs(r, n, &child_path(path, "input"), sources))
-        .unwrap_or_default();
-    let output = wf.get("output").map_or(OutputSpec::LastTask, |n| {
-        read_output(r, n, &child_path(path, "output"), sources)
-    });
-    let timeout_ms = wf
-        .get("timeout")
-        .and_then(|n| r.duration(n, &child_path(path, "timeout")))
-        .unwrap_or(0);
+    let spec = HeaderSpec {
+        fields: WORKFLOW_FIELDS,
+        name_key: "name",
+        name_help: "name the workflow: `name: my-pipeline`",
+        version_code: codes::VERSION,
+    };
+    let header = read_header(r, wf, path, &spec, sources);
     let tasks = match wf.get("stages") {
         Some(stages) => {
             sources.fields.insert(
@@ -185,24 +153,5 @@ fn read_workflow(r: &mut Reader, wf: &Node, sources: &mut SourceMap) -> Workflow
             Vec::new()
         }
     };
-    WorkflowDef {
-        name,
-        version,
-        description,
-        inputs,
-        output,
-        tasks,
-        failure_workflow: None,
-        timeout_ms,
-        timeout_policy: if timeout_ms > 0 {
-            WorkflowTimeoutPolicy::TimeOutWf
-        } else {
-            WorkflowTimeoutPolicy::AlertOnly
-        },
-        variables: JsonMap::new(),
-        restartable: true,
-        monitoring: None,
-        extra,
-        format: SourceFormat::Stages,
-    }
+    header.into_def(tasks, SourceFormat::Stages)
 }

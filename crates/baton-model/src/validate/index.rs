@@ -1,9 +1,13 @@
 //! Where every task of a definition sits: which list, which position, inside which task.
 
 use crate::model::{Task, WorkflowDef};
+use crate::tree::{Reach, walk_list};
 use std::collections::{HashMap, HashSet};
+use std::convert::Infallible;
+use std::ops::ControlFlow;
 
-/// One task list of the tree (the top level, a switch case, a fork branch, a loop body).
+/// One non-empty task list of the tree (the top level, a switch case, a fork branch, a
+/// loop body), numbered as [`crate::tree::Visit::list_id`] numbers it.
 pub(crate) struct ListInfo<'a> {
     /// The tasks in order.
     pub tasks: &'a [Task],
@@ -40,25 +44,24 @@ impl<'a> Index<'a> {
             tasks: HashMap::new(),
             all: Vec::new(),
         };
-        index.add_list(&def.tasks, None);
-        index
-    }
-
-    fn add_list(&mut self, tasks: &'a [Task], parent: Option<&'a str>) {
-        let list = self.lists.len();
-        self.lists.push(ListInfo { tasks, parent });
-        for (position, task) in tasks.iter().enumerate() {
-            let info = TaskInfo {
-                task,
-                list,
-                position,
-            };
-            self.tasks.entry(task.ref_name.as_str()).or_insert(info);
-            self.all.push(info);
-            for block in task.kind.blocks() {
-                self.add_list(block, Some(task.ref_name.as_str()));
+        let _: ControlFlow<Infallible> = def.visit(Reach::Definition, &mut |v| {
+            // The walk numbers the non-empty lists in the order it enters them.
+            if v.position == 0 {
+                index.lists.push(ListInfo {
+                    tasks: v.list,
+                    parent: v.parent.map(|p| p.ref_name.as_str()),
+                });
             }
-        }
+            let info = TaskInfo {
+                task: v.task,
+                list: v.list_id,
+                position: v.position,
+            };
+            index.tasks.entry(v.task.ref_name.as_str()).or_insert(info);
+            index.all.push(info);
+            ControlFlow::Continue(())
+        });
+        index
     }
 
     /// The dependencies of the task at `position` of `list`: its `depends_on`, or the
@@ -129,7 +132,7 @@ impl<'a> Index<'a> {
 /// Adds the refs of every task nested in `task`.
 pub(crate) fn add_nested<'a>(task: &'a Task, into: &mut HashSet<&'a str>) {
     for block in task.kind.blocks() {
-        crate::model::walk_list(block, &mut |t| {
+        walk_list(block, &mut |t| {
             into.insert(t.ref_name.as_str());
         });
     }

@@ -11,8 +11,10 @@ mod input;
 mod structure;
 pub mod suggest;
 mod templates;
+mod validated;
 
 pub use input::check_input;
+pub use validated::ValidatedDef;
 
 use crate::diagnostic::{Diagnostic, SourceMap};
 use crate::model::WorkflowDef;

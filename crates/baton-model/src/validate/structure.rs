@@ -322,11 +322,8 @@ fn check_join(
     out: &mut Vec<Diagnostic>,
     exclusive: bool,
 ) {
-    let opens = |kind: &TaskKind| match kind {
-        TaskKind::ForkJoin { .. } | TaskKind::ForkJoinDynamic(_) => true,
-        TaskKind::Switch(_) => exclusive,
-        _ => false,
-    };
+    // A fork opens every join; a switch only an exclusive one.
+    let opens = |kind: &TaskKind| kind.opens_join().is_some_and(|fork| fork || exclusive);
     let has_opener_before = index
         .lists
         .get(info.list)

@@ -4,7 +4,7 @@
 
 use super::EngineError;
 use baton_core::WorkflowState;
-use baton_model::WorkflowDef;
+use baton_model::ValidatedDef;
 use baton_store::Tx;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use std::sync::Arc;
 /// A workflow in memory.
 pub(crate) struct Cached {
     pub state: WorkflowState,
-    pub def: Arc<WorkflowDef>,
+    pub def: Arc<ValidatedDef>,
     pub history_len: u64,
     /// How many history events the stored checkpoint covers.
     pub snapshot_seq: u64,
@@ -20,9 +20,9 @@ pub(crate) struct Cached {
 
 pub(crate) struct Cache {
     workflows: HashMap<String, Cached>,
-    defs: HashMap<String, Arc<WorkflowDef>>,
+    defs: HashMap<String, Arc<ValidatedDef>>,
     /// Resolved registered definitions: (name, version asked) -> (hash, definition).
-    registry: HashMap<(String, Option<u32>), (String, Arc<WorkflowDef>)>,
+    registry: HashMap<(String, Option<u32>), (String, Arc<ValidatedDef>)>,
     capacity: usize,
 }
 
@@ -87,7 +87,7 @@ impl Cache {
         &mut self,
         tx: &mut dyn Tx,
         hash: &str,
-    ) -> Result<Arc<WorkflowDef>, EngineError> {
+    ) -> Result<Arc<ValidatedDef>, EngineError> {
         if let Some(d) = self.defs.get(hash) {
             return Ok(d.clone());
         }
@@ -97,12 +97,13 @@ impl Cache {
                 message: "missing from the store".into(),
             })
         })?;
-        let def = Arc::new(def);
+        // It was validated when it was first run.
+        let def = Arc::new(ValidatedDef::from_store(def));
         self.defs.insert(hash.to_string(), def.clone());
         Ok(def)
     }
 
-    pub(crate) fn remember_definition(&mut self, hash: &str, def: Arc<WorkflowDef>) {
+    pub(crate) fn remember_definition(&mut self, hash: &str, def: Arc<ValidatedDef>) {
         self.defs.insert(hash.to_string(), def);
     }
 
@@ -152,7 +153,7 @@ impl Cache {
         &self,
         name: &str,
         version: Option<u32>,
-    ) -> Option<(String, Arc<WorkflowDef>)> {
+    ) -> Option<(String, Arc<ValidatedDef>)> {
         self.registry.get(&(name.to_string(), version)).cloned()
     }
 
@@ -161,7 +162,7 @@ impl Cache {
         name: &str,
         version: Option<u32>,
         hash: String,
-        def: Arc<WorkflowDef>,
+        def: Arc<ValidatedDef>,
     ) {
         self.registry
             .insert((name.to_string(), version), (hash, def));

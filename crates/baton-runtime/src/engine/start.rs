@@ -7,7 +7,7 @@ use super::{EngineError, EngineEvent, StartWorkflow};
 use baton_core::{
     Decision, Event, Outcome, StartRequest, Timestamp, WorkflowState, WorkflowStatus, decide,
 };
-use baton_model::{Task, TaskKind, WorkflowDef};
+use baton_model::{ValidatedDef, WorkflowDef};
 use baton_store::{Tx, WorkflowMeta};
 use std::sync::Arc;
 
@@ -147,7 +147,7 @@ impl Worker {
         tx: &mut dyn Tx,
         req: &StartWorkflow,
         b: &mut Batch,
-    ) -> Result<(String, Arc<WorkflowDef>), EngineError> {
+    ) -> Result<(String, Arc<ValidatedDef>), EngineError> {
         if let Some(def) = &req.definition {
             let def = self.prepare(tx, def.clone(), b)?;
             let hash = tx
@@ -181,11 +181,12 @@ impl Worker {
     fn prepare(
         &mut self,
         tx: &mut dyn Tx,
-        mut def: WorkflowDef,
+        def: WorkflowDef,
         b: &mut Batch,
-    ) -> Result<WorkflowDef, EngineError> {
-        check(&def)?;
-        fill_task_defs(tx, &mut def.tasks).map_err(|e| self.fail(b, e))?;
+    ) -> Result<ValidatedDef, EngineError> {
+        let mut def = check(def)?;
+        def.fill_task_defs(&mut |name| tx.task_def(name))
+            .map_err(|e| self.fail(b, e.into()))?;
         Ok(def)
     }
 
@@ -194,7 +195,7 @@ impl Worker {
         tx: &mut dyn Tx,
         def: WorkflowDef,
     ) -> Result<(), EngineError> {
-        check(&def)?;
+        let def = check(def)?;
         tx.register_workflow_def(&def)?;
         self.cache.invalidate_registry();
         Ok(())
@@ -202,41 +203,16 @@ impl Worker {
 }
 
 /// Refuses definitions with validation errors (warnings pass).
-fn check(def: &WorkflowDef) -> Result<(), EngineError> {
-    let diags = baton_model::validate::validate(def, &baton_model::SourceMap::default());
-    let errors: Vec<String> = diags
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| format!("{} [{}]: {}", d.field, d.code, d.message))
-        .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(EngineError::InvalidDefinition(errors.join("; ")))
-    }
-}
-
-/// Worker tasks without an inline task definition get the registered one, if any.
-fn fill_task_defs(tx: &mut dyn Tx, tasks: &mut [Task]) -> Result<(), EngineError> {
-    for task in tasks {
-        if task.task_def.is_none() && task.kind.is_worker_task() {
-            task.task_def = tx.task_def(&task.name)?;
-        }
-        match &mut task.kind {
-            TaskKind::Switch(s) => {
-                for block in s.cases.values_mut() {
-                    fill_task_defs(tx, block)?;
-                }
-                fill_task_defs(tx, &mut s.default_case)?;
-            }
-            TaskKind::ForkJoin { branches } => {
-                for block in branches {
-                    fill_task_defs(tx, block)?;
-                }
-            }
-            TaskKind::DoWhile(d) => fill_task_defs(tx, &mut d.body)?,
-            _ => {}
+fn check(def: WorkflowDef) -> Result<ValidatedDef, EngineError> {
+    match ValidatedDef::check(def, &baton_model::SourceMap::default()) {
+        Ok((def, _warnings)) => Ok(def),
+        Err(diags) => {
+            let errors: Vec<String> = diags
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| format!("{} [{}]: {}", d.field, d.code, d.message))
+                .collect();
+            Err(EngineError::InvalidDefinition(errors.join("; ")))
         }
     }
-    Ok(())
 }

@@ -2,6 +2,7 @@
 //! their construction from Baton's state.
 
 use baton_core::{ControlState, TaskInstance, Timestamp, WorkflowState};
+use baton_model::TaskType;
 use baton_store::{Claimed, WorkflowMeta};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -100,8 +101,8 @@ fn iteration_of(suffix: &str) -> u32 {
 }
 
 /// Conductor's task type: worker tasks show their queue name.
-fn conductor_task_type(task_type: &str, name: &str) -> String {
-    if task_type == "SIMPLE" {
+fn conductor_task_type(task_type: &TaskType, name: &str) -> String {
+    if *task_type == TaskType::Simple {
         name.to_string()
     } else {
         task_type.to_string()
@@ -536,8 +537,12 @@ mod tests {
         assert_eq!(workflow_of_task("nope"), None);
         assert_eq!(iteration_of("__4"), 4);
         assert_eq!(iteration_of(""), 0);
-        assert_eq!(conductor_task_type("SIMPLE", "q"), "q");
-        assert_eq!(conductor_task_type("SWITCH", "s"), "SWITCH");
+        assert_eq!(conductor_task_type(&TaskType::Simple, "q"), "q");
+        assert_eq!(conductor_task_type(&TaskType::Switch, "s"), "SWITCH");
+        assert_eq!(
+            conductor_task_type(&TaskType::from_name("HTTP"), "h"),
+            "HTTP"
+        );
     }
 
     #[test]
