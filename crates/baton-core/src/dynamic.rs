@@ -177,22 +177,7 @@ fn from_fork_task_name(input: &Value) -> Result<Vec<Task>, String> {
 /// A forked task with nothing but its name, ref, kind and input: the rest takes the
 /// defaults a Conductor `WorkflowTask` without those fields has.
 fn forked_task(name: &str, ref_name: String, kind: TaskKind, input: JsonMap) -> Task {
-    Task {
-        name: name.to_string(),
-        ref_name,
-        kind,
-        input,
-        depends_on: None,
-        when: None,
-        optional: false,
-        start_delay_ms: 0,
-        async_complete: false,
-        task_def: None,
-        role: None,
-        description: None,
-        declared_outputs: Vec::new(),
-        extra: JsonMap::new(),
-    }
+    Task::new(name, ref_name, kind).with_input(input)
 }
 
 fn escape(v: &Value) -> Value {
