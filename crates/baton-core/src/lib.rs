@@ -16,29 +16,27 @@ mod backoff;
 mod decide;
 mod dynamic;
 mod eval;
-mod event;
 mod fail;
 mod flow;
 mod input;
 mod refusal;
 mod scope;
 mod start;
-mod state;
 mod walk;
 
 pub use authorize::{OPERATOR_ROLE, authorize};
 pub use backoff::retry_delay_ms;
-pub use decide::{Decision, Outcome, decide};
-pub use event::{
-    Effect, Event, Principal, QueuedTask, StartRequest, TaskResultStatus, Timer, TimerKind,
-    Transition,
+pub use baton_state::{
+    ControlState, Effect, Event, ParentLink, Principal, QueuedTask, StartRequest, TaskInstance,
+    TaskResultStatus, TaskStatus, Timer, TimerKind, Timestamp, Transition, WorkflowState,
+    WorkflowStatus,
 };
+pub use decide::{Decision, Outcome, decide};
+// The decider's modules name these as `crate::event` and `crate::state`.
+use baton_state::{event, state};
 pub use fail::inline_failure_def;
 pub use input::apply_defaults;
 pub use refusal::{Refusal, RefusalKind};
-pub use state::{
-    ControlState, ParentLink, TaskInstance, TaskStatus, Timestamp, WorkflowState, WorkflowStatus,
-};
 
 use baton_model::ValidatedDef;
 

@@ -233,6 +233,11 @@ async fn a_failed_commit_reaches_every_caller_and_leaves_nothing() {
     let engine =
         Engine::start(store, Arc::new(SystemClock), EngineConfig::default()).expect("engine");
     let h = engine.handle();
+    // The engine's own first batch (its start-up timer sweep) must not be the one that
+    // fails: one start on another queue gets past it before the fault is armed.
+    h.start(start(&one_worker_task("warm"), "warm"))
+        .await
+        .expect("warm-up");
     let mut events = h.subscribe();
     let def = one_worker_task("fq");
 

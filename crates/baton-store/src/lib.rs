@@ -35,8 +35,8 @@ pub mod prelude {
     };
 }
 
-use baton_core::{Event, QueuedTask, Timer, Timestamp, WorkflowState};
 use baton_model::{TaskDef, WorkflowDef};
+use baton_state::{Event, QueuedTask, Timer, Timestamp, WorkflowState};
 
 /// A store of workflows, their histories, queues and timers.
 pub trait Store: Send {

@@ -11,8 +11,8 @@
 //! `store_contract_tests!`; a generated test fails while the list misses one.
 
 use crate::{Store, StoreError, WorkflowFilter, WorkflowMeta};
-use baton_core::{Event, QueuedTask, Timer, TimerKind, WorkflowState, WorkflowStatus};
 use baton_model::{TaskDef, ValidatedDef, WorkflowDef};
+use baton_state::{Event, QueuedTask, Timer, TimerKind, WorkflowState, WorkflowStatus};
 use serde_json::json;
 
 /// A definition with no tasks.
@@ -541,19 +541,19 @@ pub fn checkpoint_and_tail(store: &mut dyn Store) {
             Event::TaskStarted {
                 task_id: "c1-t0".into(),
                 worker_id: Some("w".into()),
-                by: baton_core::Principal::worker("w"),
+                by: baton_state::Principal::worker("w"),
             },
         ),
         (
             120,
             Event::TaskUpdated {
                 task_id: "c1-t0".into(),
-                status: baton_core::TaskResultStatus::Completed,
+                status: baton_state::TaskResultStatus::Completed,
                 output: json!({"y": 2}),
                 reason: None,
                 callback_after_ms: None,
                 worker_id: None,
-                by: baton_core::Principal::worker("w"),
+                by: baton_state::Principal::worker("w"),
             },
         ),
     ];
@@ -677,7 +677,7 @@ pub fn history_sequence(store: &mut dyn Store) {
     tx.create_workflow(&meta("s1", &hash, None), &state)
         .expect("create");
     let e = Event::Paused {
-        by: baton_core::Principal::system(),
+        by: baton_state::Principal::system(),
     };
     assert_eq!(
         tx.history_len("s1").expect("len"),

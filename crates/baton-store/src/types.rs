@@ -1,6 +1,6 @@
 //! Rows and errors shared by every store implementation.
 
-use baton_core::{Event, QueuedTask, Timestamp, WorkflowState, WorkflowStatus};
+use baton_state::{Event, QueuedTask, Timestamp, WorkflowState, WorkflowStatus};
 use serde::{Deserialize, Serialize};
 
 /// Why a store operation failed. The kind survives every boundary (engine, server), so
@@ -112,7 +112,7 @@ pub struct WorkflowMeta {
 ///
 /// The store never runs the decider: `state` is the checkpoint as written, covering the
 /// first `snapshot_seq` events, and `tail` holds the events after it. Callers that need
-/// the current state catch the checkpoint up with `baton_core::catch_up` (the engine's
+/// the current state catch the checkpoint up with `baton_state::catch_up` (the engine's
 /// cache and the readers it hands out do).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredWorkflow {

@@ -237,7 +237,7 @@ pub(crate) fn content_hash(body: &str) -> String {
     format!("{h:016x}{:08x}", body.len())
 }
 
-pub(crate) fn status_from_str(s: &str) -> Result<baton_core::WorkflowStatus, StoreError> {
+pub(crate) fn status_from_str(s: &str) -> Result<baton_state::WorkflowStatus, StoreError> {
     serde_json::from_value(serde_json::Value::String(s.to_string()))
         .map_err(|e| corrupt("workflow status", e))
 }

@@ -4,8 +4,8 @@ use super::write::{WORKFLOW_COLUMNS, load_workflow_row, parse_stored};
 use super::{corrupt, db, open_read_only};
 use crate::prelude::*;
 use crate::{HistoryEntry, StoreError, StoredEvent, StoredWorkflow, WorkflowFilter, WorkflowMeta};
-use baton_core::{Event, Timestamp};
 use baton_model::{TaskDef, WorkflowDef};
+use baton_state::{Event, Timestamp};
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
 use std::path::Path;
 

@@ -3,8 +3,8 @@
 use super::{ROW_FORMAT, check_format, content_hash, corrupt, db, status_from_str};
 use crate::prelude::*;
 use crate::{Claimed, StoreError, StoredWorkflow, WorkflowMeta};
-use baton_core::{Event, QueuedTask, Timer, Timestamp, WorkflowState};
 use baton_model::{TaskDef, WorkflowDef};
+use baton_state::{Event, QueuedTask, Timer, Timestamp, WorkflowState};
 use rusqlite::{OptionalExtension, params};
 
 pub(crate) struct SqliteTx<'c> {

@@ -1,7 +1,7 @@
 //! The durable state of one workflow instance: what the decider reads and returns.
 //!
 //! The state is a plain serializable value. Replaying a workflow's event history through
-//! [`crate::decide`] from [`WorkflowState::new`] reproduces it exactly; that replay is the
+//! `baton_core::decide` from [`WorkflowState::new`] reproduces it exactly; that replay is the
 //! audit trail's proof.
 
 use serde::{Deserialize, Serialize};
@@ -253,7 +253,8 @@ pub struct WorkflowState {
     pub seq_base: u64,
     /// Latest attempt per ref name; derived from `tasks`, rebuilt after deserializing.
     #[serde(skip)]
-    pub(crate) index: RefIndex,
+    #[doc(hidden)] // kept consistent by the decider (`baton-core`)
+    pub index: RefIndex,
 }
 
 impl PartialEq for WorkflowState {
@@ -281,7 +282,8 @@ impl PartialEq for WorkflowState {
 
 /// Map from ref name (with suffix) to the index of its latest attempt in `tasks`.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct RefIndex {
+#[doc(hidden)] // kept consistent by the decider (`baton-core`)
+pub struct RefIndex {
     latest: HashMap<String, usize>,
     /// Latest attempt per definition ref (any iteration), for `${ref.output}` lookups.
     latest_def: HashMap<String, usize>,
@@ -314,21 +316,24 @@ impl WorkflowState {
     }
 
     /// Forgets every task attempt (restart); ids keep counting up.
-    pub(crate) fn clear_tasks(&mut self) {
+    #[doc(hidden)] // kept consistent by the decider (`baton-core`)
+    pub fn clear_tasks(&mut self) {
         self.tasks.clear();
         self.seq_base = self.next_seq;
         self.index = RefIndex::default();
     }
 
     /// Drops the attempts from position `pos` on (rerun from a task).
-    pub(crate) fn truncate_tasks(&mut self, pos: usize) {
+    #[doc(hidden)] // kept consistent by the decider (`baton-core`)
+    pub fn truncate_tasks(&mut self, pos: usize) {
         self.tasks.truncate(pos);
         self.index = RefIndex::default();
         self.reindex();
     }
 
     /// Brings the ref index up to date with `tasks` (cheap when nothing was added).
-    pub(crate) fn reindex(&mut self) {
+    #[doc(hidden)] // kept consistent by the decider (`baton-core`)
+    pub fn reindex(&mut self) {
         if self.index.built_for > self.tasks.len() {
             self.index = RefIndex::default();
         }
