@@ -508,3 +508,36 @@ async fn a_stale_cache_is_re_read_not_trusted() {
     );
     engine.shutdown().await;
 }
+
+/// A transaction job (task logs, definition changes) answers only once its batch has
+/// committed: when the commit fails, its caller hears the failure, not the job's Ok.
+#[tokio::test]
+async fn a_transaction_job_answers_after_commit() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let faults = Arc::new(Faults::default());
+    let store = FaultyStore {
+        inner: SqliteStore::open(dir.path().join("j.db"), Durability::Normal).expect("open"),
+        faults: faults.clone(),
+    };
+    let engine =
+        Engine::start(store, Arc::new(SystemClock), EngineConfig::default()).expect("engine");
+    let h = engine.handle();
+    h.start(start(&one_worker_task("warm"), "warm"))
+        .await
+        .expect("warm-up");
+    faults.fail_commit.store(true, Ordering::SeqCst);
+    let r = h
+        .with_tx(|tx| tx.append_task_log("warm-t0", 1, "lost with its batch"))
+        .await;
+    assert!(
+        matches!(r, Err(EngineError::Store(StoreError::Unavailable(_)))),
+        "the job's caller hears the failed commit: {r:?}"
+    );
+    let reader = h.reader().expect("reader");
+    assert!(reader.task_logs("warm-t0").expect("logs").is_empty());
+    h.with_tx(|tx| tx.append_task_log("warm-t0", 2, "kept"))
+        .await
+        .expect("committed");
+    assert_eq!(reader.task_logs("warm-t0").expect("logs").len(), 1);
+    engine.shutdown().await;
+}

@@ -63,6 +63,8 @@ enum Reply {
         oneshot::Sender<Result<bool, EngineError>>,
         Result<bool, EngineError>,
     ),
+    /// A transaction job's own reply.
+    Deferred(super::DeferredReply),
 }
 
 impl Reply {
@@ -80,6 +82,7 @@ impl Reply {
             (Reply::Unit(s, _), Some(e)) => drop(s.send(Err(e.clone()))),
             (Reply::Removed(s, r), None) => drop(s.send(r)),
             (Reply::Removed(s, _), Some(e)) => drop(s.send(Err(e.clone()))),
+            (Reply::Deferred(f), failed) => f(failed),
         }
     }
 }
@@ -358,9 +361,12 @@ impl Worker {
                 b.replies.push(Reply::Removed(reply, r));
             }
             Command::WithTx(job) => {
-                // The job answers its caller itself; a failure abandons the batch. It may
-                // change or delete definitions, so registered ones are resolved again.
-                if let Err(e) = job(tx) {
+                // The job's reply waits for the commit like every other; a failure
+                // abandons the batch. It may change or delete definitions, so registered
+                // ones are resolved again.
+                let (status, reply) = job(tx);
+                b.replies.push(Reply::Deferred(reply));
+                if let Err(e) = status {
                     self.fail(b, e.into());
                 }
                 self.cache.invalidate_registry();

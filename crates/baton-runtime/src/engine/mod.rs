@@ -246,7 +246,13 @@ impl Default for EngineConfig {
 }
 
 /// A closure run inside the engine's write transaction (metadata changes, task logs).
-pub(crate) type TxJob = Box<dyn FnOnce(&mut dyn baton_store::Tx) -> Result<(), StoreError> + Send>;
+/// A job run inside the batch's transaction: its write status, and the reply to send
+/// once the batch has committed (or failed).
+pub(crate) type TxJob =
+    Box<dyn FnOnce(&mut dyn baton_store::Tx) -> (Result<(), StoreError>, DeferredReply) + Send>;
+
+/// A reply held until the batch's fate is known: `None` = committed.
+pub(crate) type DeferredReply = Box<dyn FnOnce(Option<&EngineError>) + Send>;
 
 pub(crate) enum Command {
     Start(
@@ -460,13 +466,18 @@ impl EngineHandle {
     ) -> Result<T, EngineError> {
         let (reply, rx) = oneshot::channel::<Result<T, EngineError>>();
         let job: TxJob = Box::new(move |tx| {
-            let r = f(tx);
-            let (out, status) = match r {
+            let (out, status) = match f(tx) {
                 Ok(v) => (Ok(v), Ok(())),
                 Err(e) => (Err(EngineError::Store(e.clone())), Err(e)),
             };
-            let _ = reply.send(out);
-            status
+            // Answered only after commit: a caller that reads right after must see it.
+            let deferred: DeferredReply = Box::new(move |failed| {
+                let _ = reply.send(match failed {
+                    None => out,
+                    Some(e) => Err(e.clone()),
+                });
+            });
+            (status, deferred)
         });
         self.tx
             .send(Command::WithTx(job))
