@@ -23,6 +23,8 @@ use std::time::Duration;
 struct Faults {
     /// Fail the next commit (then clear).
     fail_commit: AtomicBool,
+    /// Answer the next history append with a conflict (then clear).
+    conflict_append: AtomicBool,
     /// Commits that failed on purpose.
     failed: AtomicUsize,
     /// Another writer's work, committed in its own transaction just before the engine's
@@ -117,6 +119,13 @@ impl WorkflowsTx for FaultyTx<'_> {
         first_seq: u64,
         events: &[(Timestamp, &Event)],
     ) -> Result<(), StoreError> {
+        if self.faults.conflict_append.swap(false, Ordering::SeqCst) {
+            return Err(StoreError::Conflict {
+                workflow: id.to_string(),
+                expected: first_seq,
+                found: first_seq + 1,
+            });
+        }
         self.inner.append_history(id, first_seq, events)
     }
     fn history_len(&mut self, id: &str) -> Result<Option<u64>, StoreError> {
@@ -539,5 +548,43 @@ async fn a_transaction_job_answers_after_commit() {
         .await
         .expect("committed");
     assert_eq!(reader.task_logs("warm-t0").expect("logs").len(), 1);
+    engine.shutdown().await;
+}
+
+/// A conflict from the store at flush (a writer that got past the cache check) abandons
+/// the batch: every caller in it hears the retryable conflict, nothing is stored, and the
+/// same commands succeed when sent again.
+#[tokio::test]
+async fn an_injected_conflict_fails_its_batch_cleanly() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let faults = Arc::new(Faults::default());
+    let store = FaultyStore {
+        inner: SqliteStore::open(dir.path().join("c.db"), Durability::Normal).expect("open"),
+        faults: faults.clone(),
+    };
+    let engine =
+        Engine::start(store, Arc::new(SystemClock), EngineConfig::default()).expect("engine");
+    let h = engine.handle();
+    h.start(start(&one_worker_task("warm"), "warm"))
+        .await
+        .expect("warm-up");
+    faults.conflict_append.store(true, Ordering::SeqCst);
+    let r = h.start(start(&one_worker_task("cq"), "c-1")).await;
+    match &r {
+        Err(e @ EngineError::Store(StoreError::Conflict { .. })) => assert!(e.is_retryable()),
+        other => panic!("the conflict reaches the caller with its kind: {other:?}"),
+    }
+    let reader = h.reader().expect("reader");
+    assert!(
+        reader.workflow("c-1").expect("read").is_none(),
+        "nothing stored"
+    );
+    assert_eq!(
+        h.start(start(&one_worker_task("cq"), "c-1"))
+            .await
+            .expect("retry"),
+        "c-1"
+    );
+    assert!(reader.workflow("c-1").expect("read").is_some());
     engine.shutdown().await;
 }
