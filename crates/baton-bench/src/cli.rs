@@ -1,4 +1,4 @@
-//! The command line: `baton-bench W1|W2|W3|W4|all|smoke [options]`.
+//! The command line: `baton-bench W1|W2|W3|W4|all|smoke|validate [options]`.
 
 use crate::report::Report;
 use crate::run::{Plan, Workload, run};
@@ -24,6 +24,8 @@ pub enum Target {
     All,
     /// Every workload at a tiny size, checked, in both modes unless --workers says one.
     Smoke,
+    /// Loading and validating definitions of 1,000 and 10,000 tasks (`--n` for one size).
+    Validate,
     /// Internal: the HTTP worker process the benchmark spawns.
     #[value(hide = true)]
     Worker,
@@ -95,6 +97,13 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
         #[cfg(not(feature = "http"))]
         bail!("this baton-bench was built without the `http` feature (worker {url})");
     }
+    if cli.target == Target::Validate {
+        let sizes = cli
+            .n
+            .map_or_else(|| crate::validation::SIZES.to_vec(), |n| vec![n]);
+        crate::validation::run(&sizes)?;
+        return Ok(());
+    }
     let plans = plans(&cli);
     let machine = Machine::read();
     let mut report = Report {
@@ -123,6 +132,9 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
         }
     }
     print!("{}", report.table());
+    if cli.target == Target::Smoke {
+        crate::validation::run(&[100])?;
+    }
     if let Some(path) = &cli.json {
         report.write_json(path)?;
     }
@@ -146,7 +158,7 @@ pub fn plans(cli: &Cli) -> Vec<Plan> {
         Target::W3 => vec![Workload::W3],
         Target::W4 => vec![Workload::W4],
         Target::All | Target::Smoke => Workload::ALL.to_vec(),
-        Target::Worker => Vec::new(),
+        Target::Worker | Target::Validate => Vec::new(),
     };
     let modes = match cli.workers {
         Some(WorkersArg::Embedded) => vec![Mode::Embedded],

@@ -8,6 +8,7 @@
 //! - **W3 latency**: workflows of 10 steps started one after the other; end-to-end and
 //!   per-step latency percentiles.
 //! - **W4 scale**: W1 with many more workflows; throughput, peak RSS, database size.
+//! - **validate**: loading and validating a definition of 1,000 / 10,000 tasks.
 //!
 //! Steps run either in-process ([`workers::Mode::Embedded`], local runners through
 //! `baton_runtime::dispatch`) or in a separate worker process talking to an in-process
@@ -25,6 +26,7 @@ pub mod run;
 pub mod stats;
 pub mod sys;
 pub mod track;
+pub mod validation;
 pub mod verify;
 #[cfg(feature = "http")]
 pub mod worker;

@@ -39,6 +39,10 @@ fn smoke_runs_every_workload_in_both_modes_and_checks_them() {
         "W2 smoke: 10 branches + the sum"
     );
     assert!(stdout.starts_with("workload"), "{stdout}");
+    assert!(
+        stdout.contains("validation     100"),
+        "smoke validates a small definition too: {stdout}"
+    );
 }
 
 #[test]

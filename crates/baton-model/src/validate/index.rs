@@ -1,8 +1,8 @@
 //! Where every task of a definition sits: which list, which position, inside which task.
 
 use crate::model::{Task, WorkflowDef};
-use crate::tree::{Reach, walk_list};
-use std::collections::{HashMap, HashSet};
+use crate::tree::Reach;
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::ops::ControlFlow;
 
@@ -13,6 +13,11 @@ pub(crate) struct ListInfo<'a> {
     pub tasks: &'a [Task],
     /// Ref of the task that contains the list; `None` for the top level.
     pub parent: Option<&'a str>,
+    /// Position of each ref in this list (its first occurrence).
+    positions: HashMap<&'a str, usize>,
+    /// No task of the list names `depends_on`: each depends on the one before it, so
+    /// "upstream of position p" is "before p".
+    sequential: bool,
 }
 
 /// Where one task is.
@@ -47,9 +52,15 @@ impl<'a> Index<'a> {
         let _: ControlFlow<Infallible> = def.visit(Reach::Definition, &mut |v| {
             // The walk numbers the non-empty lists in the order it enters them.
             if v.position == 0 {
+                let mut positions = HashMap::with_capacity(v.list.len());
+                for (i, t) in v.list.iter().enumerate() {
+                    positions.entry(t.ref_name.as_str()).or_insert(i);
+                }
                 index.lists.push(ListInfo {
                     tasks: v.list,
                     parent: v.parent.map(|p| p.ref_name.as_str()),
+                    positions,
+                    sequential: v.list.iter().all(|t| t.depends_on.is_none()),
                 });
             }
             let info = TaskInfo {
@@ -85,55 +96,99 @@ impl<'a> Index<'a> {
 
     /// Position of `ref_name` in `list`, if it is there.
     pub fn position_in(&self, list: usize, ref_name: &str) -> Option<usize> {
-        self.lists
-            .get(list)?
-            .tasks
-            .iter()
-            .position(|t| t.ref_name == ref_name)
+        self.lists.get(list)?.positions.get(ref_name).copied()
     }
 
-    /// Refs of the tasks that have (or may have) finished before `ref_name` starts: its
-    /// dependencies, transitively, with everything nested in them, and the tasks that
-    /// contain it and their own upstream.
-    pub fn upstream(&self, ref_name: &str) -> HashSet<&'a str> {
-        let mut result = HashSet::new();
-        let mut current = self.tasks.get(ref_name).copied();
-        let mut visited_containers = HashSet::new();
+    /// Whether the task `root` has (or may have) finished before `me` starts: it is one of
+    /// `me`'s dependencies, transitively, or nested in one, or it contains `me`, or it is
+    /// upstream of a task containing `me`. Asked per reference, never built as a set per
+    /// task, so validation stays linear in the size of the definition.
+    pub fn is_upstream(&self, root: &str, me: &str) -> bool {
+        let Some(root_info) = self.tasks.get(root).copied() else {
+            return false;
+        };
+        let mut current = self.tasks.get(me).copied();
+        let mut levels = 0;
         while let Some(info) = current {
-            let mut stack = self.deps(info.list, info.position);
-            while let Some(dep) = stack.pop() {
-                let Some(position) = self.position_in(info.list, dep) else {
+            // Bounded by the nesting depth; the cap only guards a malformed index.
+            levels += 1;
+            if levels > self.lists.len() + 1 {
+                return false;
+            }
+            if let Some(q) = self.ancestor_position(root_info, info.list)
+                && q != info.position
+                && self.depends_transitively(info.list, info.position, q)
+            {
+                return true;
+            }
+            let parent = self.lists.get(info.list).and_then(|l| l.parent);
+            match parent {
+                Some(p) if p == root => return true,
+                Some(p) => current = self.tasks.get(p).copied(),
+                None => current = None,
+            }
+        }
+        false
+    }
+
+    /// Whether `inner` is nested (at any depth) inside the task `outer`.
+    pub fn is_nested_in(&self, inner: &str, outer: &str) -> bool {
+        let mut current = self.tasks.get(inner).copied();
+        let mut levels = 0;
+        while let Some(info) = current {
+            levels += 1;
+            if levels > self.lists.len() + 1 {
+                return false;
+            }
+            match self.lists.get(info.list).and_then(|l| l.parent) {
+                Some(p) if p == outer => return true,
+                Some(p) => current = self.tasks.get(p).copied(),
+                None => current = None,
+            }
+        }
+        false
+    }
+
+    /// Position in `list` of `task` or of the task of `list` that contains it.
+    fn ancestor_position(&self, task: TaskInfo<'a>, list: usize) -> Option<usize> {
+        let mut current = task;
+        for _ in 0..=self.lists.len() {
+            if current.list == list {
+                return Some(current.position);
+            }
+            let parent = self.lists.get(current.list)?.parent?;
+            current = self.tasks.get(parent).copied()?;
+        }
+        None
+    }
+
+    /// Whether the task at `from` of `list` depends, directly or through others of the
+    /// same list, on the task at `target`.
+    fn depends_transitively(&self, list: usize, from: usize, target: usize) -> bool {
+        let Some(info) = self.lists.get(list) else {
+            return false;
+        };
+        if info.sequential {
+            return target < from;
+        }
+        let mut seen = vec![false; info.tasks.len()];
+        let mut stack = vec![from];
+        while let Some(at) = stack.pop() {
+            for dep in self.deps(list, at) {
+                let Some(next) = self.position_in(list, dep) else {
                     continue;
                 };
-                if !result.insert(dep) {
-                    continue;
+                if next == target {
+                    return true;
                 }
-                if let Some(task) = self
-                    .lists
-                    .get(info.list)
-                    .and_then(|l| l.tasks.get(position))
+                if let Some(s) = seen.get_mut(next)
+                    && !*s
                 {
-                    add_nested(task, &mut result);
+                    *s = true;
+                    stack.push(next);
                 }
-                stack.extend(self.deps(info.list, position));
             }
-            current = match self.lists.get(info.list).and_then(|l| l.parent) {
-                Some(parent) if visited_containers.insert(parent) => {
-                    result.insert(parent);
-                    self.tasks.get(parent).copied()
-                }
-                _ => None,
-            };
         }
-        result
-    }
-}
-
-/// Adds the refs of every task nested in `task`.
-pub(crate) fn add_nested<'a>(task: &'a Task, into: &mut HashSet<&'a str>) {
-    for block in task.kind.blocks() {
-        walk_list(block, &mut |t| {
-            into.insert(t.ref_name.as_str());
-        });
+        false
     }
 }

@@ -2,7 +2,7 @@
 //! templates, unknown roots, tasks that may not have run, undeclared workflow inputs.
 
 use super::codes;
-use super::index::{Index, add_nested};
+use super::index::Index;
 use super::locate;
 use super::suggest::did_you_mean;
 use crate::diagnostic::{Diagnostic, SourceMap};
@@ -10,7 +10,6 @@ use crate::model::{OutputSpec, SourceFormat, TaskKind, WorkflowDef};
 use crate::source::Pos;
 use baton_expr::template::{Reference, references_in_str};
 use serde_json::Value;
-use std::collections::HashSet;
 
 /// Roots Conductor resolves without a task or `workflow` (`${CPEWF_TASK_ID}` = the task's id).
 const SPECIAL_ROOTS: &[&str] = &["CPEWF_TASK_ID"];
@@ -19,10 +18,19 @@ const SPECIAL_ROOTS: &[&str] = &["CPEWF_TASK_ID"];
 struct Site<'a> {
     pos: Pos,
     path: String,
-    /// Refs that may be referenced without a warning; `None`: every task (workflow output).
-    upstream: Option<&'a HashSet<&'a str>>,
+    /// Which tasks may be referenced without a warning; `None`: every task (workflow
+    /// output).
+    upstream: Option<Upstream<'a>>,
     /// The task whose field holds the template, if any.
     owner: Option<&'a str>,
+}
+
+/// The tasks a template of the task `me` may refer to: those upstream of it, and for a
+/// loop condition (which runs after each iteration) the loop's own body too.
+#[derive(Clone, Copy)]
+struct Upstream<'a> {
+    me: &'a str,
+    loop_condition: bool,
 }
 
 /// Checks every template of `def`.
@@ -36,7 +44,10 @@ pub(super) fn check(
     for info in &index.all {
         let task = info.task;
         let me = task.ref_name.as_str();
-        let mut upstream = index.upstream(me);
+        let mut upstream = Upstream {
+            me,
+            loop_condition: false,
+        };
         // Texts of the task's own fields, with their field paths.
         let mut texts: Vec<(String, &str)> = Vec::new();
         for (key, value) in &task.input {
@@ -51,8 +62,7 @@ pub(super) fn check(
             }
             TaskKind::DoWhile(spec) if spec.condition.contains("${") => {
                 // The condition runs after each iteration: the body and the loop itself are done.
-                upstream.insert(me);
-                add_nested(task, &mut upstream);
+                upstream.loop_condition = true;
                 texts.push(("loopCondition".to_string(), &spec.condition));
             }
             _ => {}
@@ -62,7 +72,7 @@ pub(super) fn check(
             let site = Site {
                 pos,
                 path,
-                upstream: Some(&upstream),
+                upstream: Some(upstream),
                 owner: Some(me),
             };
             checker.check_text(text, &site, out);
@@ -137,7 +147,11 @@ impl Checker<'_> {
         if self.index.tasks.contains_key(root) {
             let upstream_ok = match site.upstream {
                 None => true,
-                Some(set) => set.contains(root) && Some(root) != site.owner,
+                Some(u) => {
+                    root != u.me
+                        && (self.index.is_upstream(root, u.me)
+                            || (u.loop_condition && self.index.is_nested_in(root, u.me)))
+                }
             };
             if !upstream_ok {
                 let owner = site.owner.unwrap_or_default();
