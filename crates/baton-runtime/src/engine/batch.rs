@@ -301,8 +301,9 @@ impl Worker {
 
     fn command(&mut self, tx: &mut dyn Tx, cmd: Command, now: Timestamp, b: &mut Batch) {
         match cmd {
-            Command::Start(req, reply) => {
-                let r = self.start(tx, *req, now, b);
+            Command::Start(prepared, reply) => {
+                let super::PreparedStart { req, checked } = *prepared;
+                let r = self.start(tx, req, checked, now, b);
                 self.run_follow_ups(tx, now, b);
                 b.replies.push(Reply::Start(reply, r));
             }

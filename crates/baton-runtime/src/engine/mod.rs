@@ -9,7 +9,7 @@ mod start;
 use crate::clock::Clock;
 use crate::signals::QueueSignals;
 use baton_core::{Event, Outcome, ParentLink, Timestamp, Transition, WorkflowStatus};
-use baton_model::{TaskDef, WorkflowDef};
+use baton_model::{TaskDef, ValidatedDef, WorkflowDef};
 use baton_store::{Claimed, OpenReader, Reader, Store, StoreError};
 use serde_json::Value;
 use std::sync::Arc;
@@ -254,9 +254,16 @@ pub(crate) type TxJob =
 /// A reply held until the batch's fate is known: `None` = committed.
 pub(crate) type DeferredReply = Box<dyn FnOnce(Option<&EngineError>) + Send>;
 
+/// A start whose inline definition (if any) was validated before it reached the engine
+/// thread: validation is the caller's work, never the engine's.
+pub(crate) struct PreparedStart {
+    pub req: StartWorkflow,
+    pub checked: Option<ValidatedDef>,
+}
+
 pub(crate) enum Command {
     Start(
-        Box<StartWorkflow>,
+        Box<PreparedStart>,
         oneshot::Sender<Result<String, EngineError>>,
     ),
     Event(String, Event, oneshot::Sender<Result<Outcome, EngineError>>),
@@ -282,7 +289,7 @@ pub(crate) enum Command {
         worker: String,
         reply: oneshot::Sender<Result<Vec<Claimed>, EngineError>>,
     },
-    RegisterWorkflowDef(Box<WorkflowDef>, oneshot::Sender<Result<(), EngineError>>),
+    RegisterWorkflowDef(Box<ValidatedDef>, oneshot::Sender<Result<(), EngineError>>),
     RegisterTaskDef(Box<TaskDef>, oneshot::Sender<Result<(), EngineError>>),
     RemoveWorkflow(String, oneshot::Sender<Result<bool, EngineError>>),
     WithTx(TxJob),
@@ -381,9 +388,15 @@ impl EngineHandle {
         rx.await.map_err(|_| EngineError::Stopped)?
     }
 
-    /// Starts a workflow; returns its id once the start is committed.
-    pub async fn start(&self, req: StartWorkflow) -> Result<String, EngineError> {
-        self.ask(|r| Command::Start(Box::new(req), r)).await
+    /// Starts a workflow; returns its id once the start is committed. An inline
+    /// definition is validated here, on the blocking pool, before the engine sees it.
+    pub async fn start(&self, mut req: StartWorkflow) -> Result<String, EngineError> {
+        let checked = match req.definition.take() {
+            Some(def) => Some(validate_off_thread(def).await?),
+            None => None,
+        };
+        let prepared = PreparedStart { req, checked };
+        self.ask(|r| Command::Start(Box::new(prepared), r)).await
     }
 
     /// Delivers an event to a workflow; returns what the decider made of it.
@@ -438,8 +451,10 @@ impl EngineHandle {
         .await
     }
 
-    /// Registers a workflow definition version.
+    /// Registers a workflow definition version (validated here, on the blocking pool,
+    /// before the engine sees it).
     pub async fn register_workflow_def(&self, def: WorkflowDef) -> Result<(), EngineError> {
+        let def = validate_off_thread(def).await?;
         self.ask(|r| Command::RegisterWorkflowDef(Box::new(def), r))
             .await
     }
@@ -559,4 +574,12 @@ impl EngineHandle {
     pub fn reader(&self) -> Result<Box<dyn Reader>, EngineError> {
         self.readers.open().map_err(EngineError::from)
     }
+}
+
+/// Validates a definition on tokio's blocking pool: a large one costs its caller time,
+/// never the engine thread nor an async worker.
+async fn validate_off_thread(def: WorkflowDef) -> Result<ValidatedDef, EngineError> {
+    tokio::task::spawn_blocking(move || start::check(def))
+        .await
+        .map_err(|e| EngineError::Internal(format!("validation did not finish: {e}")))?
 }

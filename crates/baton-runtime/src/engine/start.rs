@@ -17,6 +17,7 @@ impl Worker {
         &mut self,
         tx: &mut dyn Tx,
         mut req: StartWorkflow,
+        checked: Option<ValidatedDef>,
         now: Timestamp,
         b: &mut Batch,
     ) -> Result<String, EngineError> {
@@ -38,7 +39,7 @@ impl Worker {
             // Starting the same id twice (a replayed child start) is a no-op.
             return Ok(id);
         }
-        let (hash, def) = self.resolve(tx, &req, b)?;
+        let (hash, def) = self.resolve(tx, &req, checked, b)?;
         let state = WorkflowState::new(id.clone(), def.name.clone(), def.version);
         let event = Event::WorkflowStarted {
             input: req.input.clone(),
@@ -121,7 +122,7 @@ impl Worker {
             idempotency_strategy: Default::default(),
             parent: req.parent,
         };
-        match self.start(tx, start, now, b) {
+        match self.start(tx, start, None, now, b) {
             Ok(_) => {}
             Err(e) if b.failed_error().is_some() => drop(e),
             Err(e) => {
@@ -141,15 +142,24 @@ impl Worker {
         }
     }
 
-    /// The definition to run, validated, with registered task definitions filled in.
+    /// The definition to run, validated, with registered task definitions filled in:
+    /// `checked` (validated by the caller), an inline definition the decider asked for
+    /// (a child's, checked with its parent), or a registered one (checked when it was
+    /// registered).
     fn resolve(
         &mut self,
         tx: &mut dyn Tx,
         req: &StartWorkflow,
+        checked: Option<ValidatedDef>,
         b: &mut Batch,
     ) -> Result<(String, Arc<ValidatedDef>), EngineError> {
-        if let Some(def) = &req.definition {
-            let def = self.prepare(tx, def.clone(), b)?;
+        let inline = match (checked, &req.definition) {
+            (Some(def), _) => Some(def),
+            (None, Some(def)) => Some(check(def.clone())?),
+            (None, None) => None,
+        };
+        if let Some(def) = inline {
+            let def = self.prepare(tx, def, b)?;
             let hash = tx
                 .put_definition(&def)
                 .map_err(|e| self.fail(b, e.into()))?;
@@ -167,7 +177,8 @@ impl Worker {
                 name: req.name.clone(),
                 version: req.version,
             })?;
-        let def = self.prepare(tx, def, b)?;
+        // Registered definitions were validated when they were registered.
+        let def = self.prepare(tx, ValidatedDef::from_store(def), b)?;
         let hash = tx
             .put_definition(&def)
             .map_err(|e| self.fail(b, e.into()))?;
@@ -181,10 +192,9 @@ impl Worker {
     fn prepare(
         &mut self,
         tx: &mut dyn Tx,
-        def: WorkflowDef,
+        mut def: ValidatedDef,
         b: &mut Batch,
     ) -> Result<ValidatedDef, EngineError> {
-        let mut def = check(def)?;
         def.fill_task_defs(&mut |name| tx.task_def(name))
             .map_err(|e| self.fail(b, e.into()))?;
         Ok(def)
@@ -193,9 +203,8 @@ impl Worker {
     pub(super) fn register_workflow_def(
         &mut self,
         tx: &mut dyn Tx,
-        def: WorkflowDef,
+        def: ValidatedDef,
     ) -> Result<(), EngineError> {
-        let def = check(def)?;
         tx.register_workflow_def(&def)?;
         self.cache.invalidate_registry();
         Ok(())
@@ -203,7 +212,7 @@ impl Worker {
 }
 
 /// Refuses definitions with validation errors (warnings pass).
-fn check(def: WorkflowDef) -> Result<ValidatedDef, EngineError> {
+pub(super) fn check(def: WorkflowDef) -> Result<ValidatedDef, EngineError> {
     match ValidatedDef::check(def, &baton_model::SourceMap::default()) {
         Ok((def, _warnings)) => Ok(def),
         Err(diags) => {
