@@ -82,8 +82,7 @@ fn result(task_id: String, status: TaskResultStatus) -> Event {
 /// Drives `run` to its end: each step completes (or, per `script`, fails) a live task
 /// picked by the script; checks the invariants after every event.
 fn drive(run: &mut Run, script: &[(u16, bool)], max_events: usize) {
-    let mut i = 0;
-    for _ in 0..max_events {
+    for i in 0..max_events {
         if run.state.status.is_terminal() {
             return;
         }
@@ -91,7 +90,6 @@ fn drive(run: &mut Run, script: &[(u16, bool)], max_events: usize) {
         let Some(&(pick, fail)) = script.get(i % script.len().max(1)) else {
             return;
         };
-        i += 1;
         if tasks.is_empty() {
             let t = run.now + 1_000;
             run.advance_to(t);
