@@ -20,7 +20,9 @@ pub enum Target {
     W3,
     /// Scale: W1 with 100,000 workflows.
     W4,
-    /// W1, W2, W3 and W4.
+    /// Long loop: N workflows (default 1) of one DO_WHILE of --steps iterations.
+    W5,
+    /// W1 to W5.
     All,
     /// Every workload at a tiny size, checked, in both modes unless --workers says one.
     Smoke,
@@ -157,6 +159,7 @@ pub fn plans(cli: &Cli) -> Vec<Plan> {
         Target::W2 => vec![Workload::W2],
         Target::W3 => vec![Workload::W3],
         Target::W4 => vec![Workload::W4],
+        Target::W5 => vec![Workload::W5],
         Target::All | Target::Smoke => Workload::ALL.to_vec(),
         Target::Worker | Target::Validate => Vec::new(),
     };
@@ -229,12 +232,13 @@ mod tests {
     #[test]
     fn smoke_runs_every_workload_tiny_in_both_modes() {
         let p = plans(&parse(&["smoke"]));
-        assert_eq!(p.len(), 8);
+        assert_eq!(p.len(), 10);
         assert_eq!(p[0].n, 20);
         assert_eq!(p[2].workload, Workload::W2);
         assert_eq!((p[2].n, p[2].fan), (2, 10));
         assert_eq!(p[7].n, 200);
         assert_eq!(p[7].mode, Mode::Http);
+        assert_eq!((p[9].workload, p[9].n), (Workload::W5, 1));
     }
 
     #[test]
@@ -244,7 +248,7 @@ mod tests {
         assert_eq!((p[0].n, p[0].mode), (5, Mode::Embedded));
         assert_eq!(p[0].db.as_deref(), Some(Path::new("/x/b.db")));
         let p = plans(&parse(&["all", "--workers", "both", "--db", "/x/b.db"]));
-        assert_eq!(p.len(), 8);
+        assert_eq!(p.len(), 10);
         assert_eq!(p[1].db.as_deref(), Some(Path::new("/x/b-w1-http.db")));
         assert_eq!(p[6].n, 100_000);
         assert!(Cli::try_parse_from(["baton-bench", "W9"]).is_err());

@@ -18,6 +18,8 @@ pub const QUEUES: [&str; 3] = [STEP, FAN, SUM];
 pub const CHAIN: &str = "bench_chain";
 /// Name of the fan-out definition (W2).
 pub const FANOUT: &str = "bench_fanout";
+/// Name of the loop definition (W5).
+pub const LOOP: &str = "bench_loop";
 
 /// Runs one benchmark step: the output for a task of `queue` with `input`, or why the
 /// input is wrong (which fails the task, and so the run).
@@ -87,6 +89,30 @@ pub fn fanout() -> anyhow::Result<WorkflowDef> {
     load(&doc)
 }
 
+/// One DO_WHILE of `iterations` iterations of one `bench_step`; the output `iterations`
+/// is the loop's final iteration count.
+pub fn looped(iterations: usize) -> anyhow::Result<WorkflowDef> {
+    anyhow::ensure!(iterations >= 1, "a loop needs at least one iteration");
+    let doc = json!({
+        "name": LOOP, "version": 1, "schemaVersion": 2,
+        "tasks": [
+            {"name": "loop", "taskReferenceName": "loop", "type": "DO_WHILE",
+             "loopCondition": format!("$.loop['iteration'] < {iterations}"),
+             "loopOver": [
+                {"name": STEP, "taskReferenceName": "step", "type": "SIMPLE",
+                 "inputParameters": {"i": 0}}
+             ]}
+        ],
+        "outputParameters": { "iterations": "${loop.output.iteration}" }
+    });
+    load(&doc)
+}
+
+/// Output a loop workflow of `iterations` must end with.
+pub fn loop_output(iterations: usize) -> Value {
+    json!({ "iterations": iterations })
+}
+
 fn load(doc: &Value) -> anyhow::Result<WorkflowDef> {
     baton_model::load(&doc.to_string())
         .map(|l| l.def)
@@ -122,7 +148,7 @@ mod tests {
 
     #[test]
     fn definitions_load_and_validate() {
-        for def in [chain(10), fanout()] {
+        for def in [chain(10), fanout(), looped(5)] {
             let def = def.expect("loads");
             let diags = baton_model::validate::validate(&def, &baton_model::SourceMap::default());
             assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");

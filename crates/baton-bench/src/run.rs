@@ -34,11 +34,19 @@ pub enum Workload {
     W3,
     /// Scale: W1 with many more workflows.
     W4,
+    /// Long loop: a DO_WHILE of `--steps` iterations of one step (default 1 workflow).
+    W5,
 }
 
 impl Workload {
     /// Every workload, in order.
-    pub const ALL: [Workload; 4] = [Workload::W1, Workload::W2, Workload::W3, Workload::W4];
+    pub const ALL: [Workload; 5] = [
+        Workload::W1,
+        Workload::W2,
+        Workload::W3,
+        Workload::W4,
+        Workload::W5,
+    ];
 
     /// The name used in tables and JSON.
     pub fn name(self) -> &'static str {
@@ -47,6 +55,7 @@ impl Workload {
             Workload::W2 => "W2",
             Workload::W3 => "W3",
             Workload::W4 => "W4",
+            Workload::W5 => "W5",
         }
     }
 
@@ -57,6 +66,7 @@ impl Workload {
             Workload::W2 => 20,
             Workload::W3 => 200,
             Workload::W4 => 100_000,
+            Workload::W5 => 1,
         }
     }
 
@@ -67,6 +77,7 @@ impl Workload {
             Workload::W2 => 2,
             Workload::W3 => 5,
             Workload::W4 => 200,
+            Workload::W5 => 1,
         }
     }
 }
@@ -173,6 +184,7 @@ pub async fn run(plan: &Plan) -> anyhow::Result<BenchResult> {
 async fn measure_and_check(plan: &Plan, h: &EngineHandle) -> anyhow::Result<(Measured, u64)> {
     let def = match plan.workload {
         Workload::W2 => defs::fanout()?,
+        Workload::W5 => defs::looped(plan.steps)?,
         _ => defs::chain(plan.steps)?,
     };
     let name = def.name.clone();
@@ -185,6 +197,12 @@ async fn measure_and_check(plan: &Plan, h: &EngineHandle) -> anyhow::Result<(Mea
         match plan.workload {
             Workload::W1 | Workload::W4 => {
                 throughput(h, &name, &prefix, plan.n, deadline, defs::chain_input).await
+            }
+            Workload::W5 => {
+                throughput(h, &name, &prefix, plan.n, deadline, |_| {
+                    serde_json::json!({})
+                })
+                .await
             }
             Workload::W2 => {
                 throughput(h, &name, &prefix, plan.n, deadline, move |i| {
@@ -210,6 +228,10 @@ async fn measure_and_check(plan: &Plan, h: &EngineHandle) -> anyhow::Result<(Mea
             Workload::W2 => Expected {
                 steps: fan + 1,
                 output: defs::fanout_output(i, fan),
+            },
+            Workload::W5 => Expected {
+                steps,
+                output: defs::loop_output(steps),
             },
             _ => Expected {
                 steps,

@@ -24,7 +24,7 @@ fn smoke_runs_every_workload_in_both_modes_and_checks_them() {
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(&json).expect("json written")).expect("json");
     let results = report["results"].as_array().expect("results");
-    assert_eq!(results.len(), 8, "{report}");
+    assert_eq!(results.len(), 10, "{report}");
     for r in results {
         let steps = r["steps"].as_u64().expect("steps");
         let want = r["n"].as_u64().expect("n") * r["steps_per_workflow"].as_u64().expect("spw");
