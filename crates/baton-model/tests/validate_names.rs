@@ -33,8 +33,16 @@ fn a_megabyte_workflow_name_is_refused_with_the_limit_and_the_fix() {
     assert!(d.message.contains("workflow name"), "{}", d.message);
     assert!(d.message.contains("1048576 characters"), "{}", d.message);
     assert!(d.message.contains(&format!("limit is {MAX_NAME_CHARS}")));
-    assert!(d.message.len() < 200, "the name is shown shortened: {}", d.message);
-    assert!(d.help.as_deref().is_some_and(|h| h.contains("short identifier")));
+    assert!(
+        d.message.len() < 200,
+        "the name is shown shortened: {}",
+        d.message
+    );
+    assert!(
+        d.help
+            .as_deref()
+            .is_some_and(|h| h.contains("short identifier"))
+    );
 }
 
 #[test]

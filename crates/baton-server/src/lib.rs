@@ -18,6 +18,7 @@ pub mod app;
 pub mod conductor;
 pub mod error;
 pub mod extract;
+pub mod limits;
 pub mod native;
 pub mod openapi;
 pub mod sse;
