@@ -7,7 +7,8 @@
 //! - body larger than [`ServerConfig::max_body_bytes`] → 413, whether announced by
 //!   `Content-Length` (refused before reading) or sent chunked (read up to the limit).
 //!   The rest of an oversized body is read and dropped, up to [`DRAIN_BYTES`], so the
-//!   client, still writing, receives the answer instead of a broken pipe.
+//!   client, still writing, receives the answer instead of a broken pipe; a client that
+//!   sent `Expect: 100-continue` is answered at once instead.
 
 use crate::app::ServerConfig;
 use crate::error::ApiError;
@@ -67,9 +68,15 @@ pub(crate) async fn enforce(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
+    // A client that waits for `100 Continue` has sent no body yet: answering at once
+    // spares it sending one (reading the body would ask for it).
+    let expects_continue = req
+        .headers()
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     let (parts, body) = req.into_parts();
     if let Some(length) = announced.filter(|n| *n > limit as u64) {
-        if length - (limit as u64) <= DRAIN_BYTES {
+        if !expects_continue && length - (limit as u64) <= DRAIN_BYTES {
             drain(body.into_data_stream(), DRAIN_BYTES).await;
         }
         return too_large(limit, &format!("{length} bytes"));

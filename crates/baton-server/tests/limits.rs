@@ -175,6 +175,25 @@ async fn a_huge_announced_body_is_refused_without_reading_it() {
 }
 
 #[tokio::test]
+async fn a_client_expecting_100_continue_gets_the_413_instead() {
+    let s = server().await;
+    let head = format!(
+        "POST /api/workflow HTTP/1.1\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: {}",
+        LIMIT * 2
+    );
+    // No body is sent: the answer must not wait for it.
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        send(s.addr, &head, Vec::new()),
+    )
+    .await
+    .expect("answered without the body");
+    assert_json_error(&answer, 413, &["limit"]);
+    assert!(!answer.1.contains("100 Continue"), "{}", answer.1);
+    s.shutdown().await;
+}
+
+#[tokio::test]
 async fn chunked_over_the_limit_is_413_json() {
     let s = server().await;
     let mut body = Vec::new();
