@@ -187,3 +187,20 @@ fn export_prints_conductor_json() {
         Some(2)
     );
 }
+
+#[test]
+fn absurdly_long_names_fail_with_bt0124() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("long-name.workflow.json");
+    let def = format!(
+        r#"{{"name": "{}", "tasks": [{{"name": "a", "taskReferenceName": "a", "type": "SIMPLE"}}]}}"#,
+        "w".repeat(1 << 20)
+    );
+    std::fs::write(&path, def).expect("write");
+    let out = baton(&["validate", &path.display().to_string()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("error[BT0124]"), "{stderr}");
+    assert!(stderr.contains("the limit is 256"), "{stderr}");
+    assert!(stderr.len() < 4096, "the name is shown shortened");
+}

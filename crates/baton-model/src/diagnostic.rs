@@ -109,12 +109,13 @@ impl Diagnostic {
         if self.pos.is_known() {
             let _ = writeln!(out, "  --> {file}:{}:{}", self.pos.line, self.pos.col);
             let line_text = source.lines().nth(self.pos.line as usize - 1);
-            if let Some(text) = line_text {
+            if let Some(line) = line_text {
                 let num = self.pos.line.to_string();
                 let pad = " ".repeat(num.len());
+                let (text, caret_col) = clip_line(line, self.pos.col.saturating_sub(1) as usize);
                 let caret_pad: String = text
                     .chars()
-                    .take(self.pos.col.saturating_sub(1) as usize)
+                    .take(caret_col)
                     .map(|c| if c == '\t' { '\t' } else { ' ' })
                     .collect();
                 let _ = writeln!(out, "{pad} |");
@@ -132,6 +133,32 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// Longest source line shown under a diagnostic, in characters.
+const SHOWN_LINE_CHARS: usize = 120;
+
+/// A window of at most [`SHOWN_LINE_CHARS`] of `line` around 0-based column `col` (a
+/// megabyte-long line is not printed whole), with `…` where it was cut, and the column of
+/// `col` inside the window.
+fn clip_line(line: &str, col: usize) -> (String, usize) {
+    let len = line.chars().count();
+    if len <= SHOWN_LINE_CHARS {
+        return (line.to_string(), col);
+    }
+    let start = col
+        .saturating_sub(SHOWN_LINE_CHARS / 3)
+        .min(len - SHOWN_LINE_CHARS);
+    let mut text: String = line.chars().skip(start).take(SHOWN_LINE_CHARS).collect();
+    let mut caret = col - start.min(col);
+    if start > 0 {
+        text.insert(0, '…');
+        caret += 1;
+    }
+    if start + SHOWN_LINE_CHARS < len {
+        text.push('…');
+    }
+    (text, caret)
 }
 
 /// Where each part of a definition was written, so checks on the model can point back
@@ -189,5 +216,30 @@ impl SourceMap {
             Some(f) => (f.pos, f.path.clone()),
             None => (Pos::UNKNOWN, name.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clip_line;
+
+    #[test]
+    fn short_lines_are_shown_whole() {
+        assert_eq!(clip_line("name: x", 6), ("name: x".to_string(), 6));
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_column() {
+        let line = format!("{}X{}", "a".repeat(5000), "b".repeat(5000));
+        let (text, caret) = clip_line(&line, 5000);
+        assert!(text.chars().count() <= 122, "{text}");
+        assert!(text.starts_with('…') && text.ends_with('…'), "{text}");
+        assert_eq!(text.chars().nth(caret), Some('X'), "{text}");
+        let (text, caret) = clip_line(&line, 0);
+        assert!(text.starts_with('a') && text.ends_with('…'));
+        assert_eq!(caret, 0);
+        let (text, caret) = clip_line(&line, 10_000);
+        assert!(text.starts_with('…') && text.ends_with('b'));
+        assert_eq!(text.chars().nth(caret), Some('b'));
     }
 }

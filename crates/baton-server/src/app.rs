@@ -14,7 +14,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -25,6 +24,11 @@ pub struct ServerConfig {
     pub bind: SocketAddr,
     /// Largest accepted request body, in bytes; larger bodies get 413.
     pub max_body_bytes: usize,
+    /// Longest accepted request URI (path and query), in bytes; longer ones get 414.
+    pub max_uri_bytes: usize,
+    /// Largest accepted request header section (names and values), in bytes; larger ones
+    /// get 431. Keep it below hyper's own limit (~400 KiB), which answers without a body.
+    pub max_header_bytes: usize,
     /// Longest long-poll a worker may ask for (Conductor: 5000 ms).
     pub max_poll_timeout_ms: u64,
     /// Most tasks one batch poll may ask for.
@@ -38,6 +42,8 @@ impl Default for ServerConfig {
         ServerConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 8 * 1024 * 1024,
+            max_uri_bytes: 8 * 1024,
+            max_header_bytes: 64 * 1024,
             max_poll_timeout_ms: 5_000,
             max_poll_count: 1_000,
             sse_keep_alive: Duration::from_secs(15),
@@ -90,9 +96,10 @@ pub fn router_with_shutdown(
         serde_json::to_string_pretty(&api).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     let _ = openapi.set(text);
     let max_body = config.max_body_bytes;
+    let config = Arc::new(config);
     let state = AppState {
         engine,
-        config: Arc::new(config),
+        config: config.clone(),
         shutdown,
         openapi,
     };
@@ -100,8 +107,11 @@ pub fn router_with_shutdown(
         .fallback(no_route)
         .with_state(state)
         .layer(axum::middleware::map_response(json_errors))
-        .layer(RequestBodyLimitLayer::new(max_body))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn_with_state(
+            config,
+            crate::limits::enforce,
+        ))
         .layer(TraceLayer::new_for_http())
 }
 

@@ -8,12 +8,14 @@
 mod graph;
 mod index;
 mod input;
+mod names;
 mod structure;
 pub mod suggest;
 mod templates;
 mod validated;
 
 pub use input::check_input;
+pub use names::MAX_NAME_CHARS;
 pub use validated::ValidatedDef;
 
 use crate::diagnostic::{Diagnostic, SourceMap};
@@ -68,6 +70,8 @@ pub mod codes {
     pub const BARE_REFERENCE: &str = "BT0122";
     /// A task with an empty ref or name.
     pub const EMPTY_NAME: &str = "BT0123";
+    /// A workflow name, task name or task ref longer than [`super::MAX_NAME_CHARS`].
+    pub const NAME_TOO_LONG: &str = "BT0124";
 }
 
 /// Checks `def` as a whole; `sources` (from the front-end) gives the positions.
@@ -76,6 +80,7 @@ pub fn validate(def: &WorkflowDef, sources: &SourceMap) -> Vec<Diagnostic> {
     let index = index::Index::build(def);
     let mut out = Vec::new();
     structure::check(def, &index, sources, &mut out);
+    names::check(def, &index, sources, &mut out);
     graph::check_cycles(&index, sources, &mut out);
     templates::check(def, &index, sources, &mut out);
     out

@@ -9,6 +9,7 @@ use crate::conductor::model::{
 use crate::conductor::search;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery, flag, json_body};
+use crate::limits::check_name;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -40,6 +41,17 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 
 /// Starts a workflow; engine rejections at start are the caller's input (400).
 async fn start(st: &AppState, req: StartWorkflow) -> ApiResult<String> {
+    check_name("name", &req.name)?;
+    let ids = [
+        ("correlationId", &req.correlation_id),
+        ("workflowId", &req.workflow_id),
+        ("idempotencyKey", &req.idempotency_key),
+    ];
+    for (field, value) in ids {
+        if let Some(value) = value {
+            check_name(field, value)?;
+        }
+    }
     st.engine.start(req).await.map_err(|e| match e {
         EngineError::Rejected(r) => ApiError::bad_request(r.message),
         other => other.into(),
