@@ -57,6 +57,19 @@ fn errors_of(diags: &[Diagnostic], prefix: &str) -> Vec<ValidationError> {
         .collect()
 }
 
+/// Runs CPU-bound request work (parsing and validating a definition) on tokio's blocking
+/// pool, so a large definition never holds up the async threads other requests use.
+pub(crate) async fn off_thread<T: Send + 'static>(
+    work: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the request's work did not finish: {e}"),
+        )
+    })?
+}
+
 /// Compiles and validates one Conductor `WorkflowDef` node; `prefix` names it in a list.
 pub(crate) fn workflow_def_from_node(
     node: &Node,
@@ -133,13 +146,16 @@ async fn register_workflow(
     body: Bytes,
 ) -> ApiResult<()> {
     let overwrite = flag(q.overwrite.as_deref(), "overwrite", true)?;
-    let node = parse_body(&body)?;
-    if node.as_seq().is_some() {
-        return Err(ApiError::bad_request(
-            "POST /api/metadata/workflow takes one WorkflowDef object; use PUT for a list",
-        ));
-    }
-    let def = workflow_def_from_node(&node, "").map_err(invalid_definition)?;
+    let def = off_thread(move || {
+        let node = parse_body(&body)?;
+        if node.as_seq().is_some() {
+            return Err(ApiError::bad_request(
+                "POST /api/metadata/workflow takes one WorkflowDef object; use PUT for a list",
+            ));
+        }
+        workflow_def_from_node(&node, "").map_err(invalid_definition)
+    })
+    .await?;
     register_defs(&st, vec![def], overwrite).await
 }
 
@@ -157,23 +173,27 @@ async fn update_workflows(
     body: Bytes,
 ) -> ApiResult<()> {
     let overwrite = flag(q.overwrite.as_deref(), "overwrite", true)?;
-    let node = parse_body(&body)?;
-    let Some(items) = node.as_seq() else {
-        return Err(ApiError::bad_request(
-            "PUT /api/metadata/workflow takes a list of WorkflowDefs",
-        ));
-    };
-    let mut defs = Vec::with_capacity(items.len());
-    let mut errors = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        match workflow_def_from_node(item, &format!("[{i}]")) {
-            Ok(d) => defs.push(d),
-            Err(e) => errors.extend(e),
+    let defs = off_thread(move || {
+        let node = parse_body(&body)?;
+        let Some(items) = node.as_seq() else {
+            return Err(ApiError::bad_request(
+                "PUT /api/metadata/workflow takes a list of WorkflowDefs",
+            ));
+        };
+        let mut defs = Vec::with_capacity(items.len());
+        let mut errors = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            match workflow_def_from_node(item, &format!("[{i}]")) {
+                Ok(d) => defs.push(d),
+                Err(e) => errors.extend(e),
+            }
         }
-    }
-    if !errors.is_empty() {
-        return Err(invalid_definition(errors));
-    }
+        if !errors.is_empty() {
+            return Err(invalid_definition(errors));
+        }
+        Ok(defs)
+    })
+    .await?;
     register_defs(&st, defs, overwrite).await
 }
 

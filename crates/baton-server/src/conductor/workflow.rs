@@ -1,7 +1,7 @@
 //! `/api/workflow`: starting, inspecting, searching and operating workflows.
 
 use crate::app::{AppState, read, text};
-use crate::conductor::metadata::{parse_body, workflow_def_from_node};
+use crate::conductor::metadata::{off_thread, parse_body, workflow_def_from_node};
 use crate::conductor::model::{
     RerunWorkflowRequest, SearchResult, SkipTaskRequest, StartWorkflowRequest, Workflow,
     WorkflowSummary,
@@ -151,17 +151,21 @@ async fn start_workflow(State(st): State<AppState>, body: Bytes) -> ApiResult<Re
     let definition = match &req.workflow_def {
         None | Some(Value::Null) => None,
         Some(v) => {
-            let node = parse_body(v.to_string().as_bytes())?;
-            let def = workflow_def_from_node(&node, "workflowDef").map_err(|errors| {
-                let first = errors
-                    .first()
-                    .map(|e| e.message.clone())
-                    .unwrap_or_default();
-                ApiError::invalid(
-                    format!("workflowDef is not a valid definition; first problem: {first}"),
-                    errors,
-                )
-            })?;
+            let text = v.to_string();
+            let def = off_thread(move || {
+                let node = parse_body(text.as_bytes())?;
+                workflow_def_from_node(&node, "workflowDef").map_err(|errors| {
+                    let first = errors
+                        .first()
+                        .map(|e| e.message.clone())
+                        .unwrap_or_default();
+                    ApiError::invalid(
+                        format!("workflowDef is not a valid definition; first problem: {first}"),
+                        errors,
+                    )
+                })
+            })
+            .await?;
             Some(def)
         }
     };
