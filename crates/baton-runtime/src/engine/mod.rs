@@ -399,6 +399,21 @@ impl EngineHandle {
         self.ask(|r| Command::Start(Box::new(prepared), r)).await
     }
 
+    /// Starts a workflow on an inline definition the caller has already validated (its
+    /// `req.definition` is not used), so it is not validated twice.
+    pub async fn start_validated(
+        &self,
+        mut req: StartWorkflow,
+        def: ValidatedDef,
+    ) -> Result<String, EngineError> {
+        req.definition = None;
+        let prepared = PreparedStart {
+            req,
+            checked: Some(def),
+        };
+        self.ask(|r| Command::Start(Box::new(prepared), r)).await
+    }
+
     /// Delivers an event to a workflow; returns what the decider made of it.
     pub async fn send(&self, workflow_id: &str, event: Event) -> Result<Outcome, EngineError> {
         let id = workflow_id.to_string();
@@ -455,6 +470,11 @@ impl EngineHandle {
     /// before the engine sees it).
     pub async fn register_workflow_def(&self, def: WorkflowDef) -> Result<(), EngineError> {
         let def = validate_off_thread(def).await?;
+        self.register_validated_def(def).await
+    }
+
+    /// Registers a workflow definition the caller has already validated.
+    pub async fn register_validated_def(&self, def: ValidatedDef) -> Result<(), EngineError> {
         self.ask(|r| Command::RegisterWorkflowDef(Box::new(def), r))
             .await
     }

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use baton_model::source::{self, Node};
-use baton_model::{Diagnostic, TaskDef, WorkflowDef, conductor};
+use baton_model::{Diagnostic, TaskDef, ValidatedDef, conductor};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
@@ -74,15 +74,11 @@ pub(crate) async fn off_thread<T: Send + 'static>(
 pub(crate) fn workflow_def_from_node(
     node: &Node,
     prefix: &str,
-) -> Result<WorkflowDef, Vec<ValidationError>> {
+) -> Result<ValidatedDef, Vec<ValidationError>> {
     let loaded = conductor::from_node(node).map_err(|d| errors_of(&d, prefix))?;
-    let diags = baton_model::validate::validate(&loaded.def, &loaded.sources);
-    let errors = errors_of(&diags, prefix);
-    if errors.is_empty() {
-        Ok(loaded.def)
-    } else {
-        Err(errors)
-    }
+    ValidatedDef::check(loaded.def, &loaded.sources)
+        .map(|(def, _warnings)| def)
+        .map_err(|diags| errors_of(&diags, prefix))
 }
 
 fn invalid_definition(errors: Vec<ValidationError>) -> ApiError {
@@ -107,7 +103,7 @@ pub(crate) struct OverwriteQuery {
     overwrite: Option<String>,
 }
 
-async fn register_defs(st: &AppState, defs: Vec<WorkflowDef>, overwrite: bool) -> ApiResult<()> {
+async fn register_defs(st: &AppState, defs: Vec<ValidatedDef>, overwrite: bool) -> ApiResult<()> {
     if !overwrite {
         let keys: Vec<(String, u32)> = defs.iter().map(|d| (d.name.clone(), d.version)).collect();
         let existing = read(st, move |r| {
@@ -126,7 +122,7 @@ async fn register_defs(st: &AppState, defs: Vec<WorkflowDef>, overwrite: bool) -
         }
     }
     for def in defs {
-        st.engine.register_workflow_def(def).await?;
+        st.engine.register_validated_def(def).await?;
     }
     Ok(())
 }

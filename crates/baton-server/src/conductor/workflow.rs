@@ -40,7 +40,12 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// Starts a workflow; engine rejections at start are the caller's input (400).
-async fn start(st: &AppState, req: StartWorkflow) -> ApiResult<String> {
+/// `inline` is a definition the handler already validated (it is not validated again).
+async fn start(
+    st: &AppState,
+    req: StartWorkflow,
+    inline: Option<baton_model::ValidatedDef>,
+) -> ApiResult<String> {
     check_name("name", &req.name)?;
     let ids = [
         ("correlationId", &req.correlation_id),
@@ -52,7 +57,11 @@ async fn start(st: &AppState, req: StartWorkflow) -> ApiResult<String> {
             check_name(field, value)?;
         }
     }
-    st.engine.start(req).await.map_err(|e| match e {
+    let started = match inline {
+        Some(def) => st.engine.start_validated(req, def).await,
+        None => st.engine.start(req).await,
+    };
+    started.map_err(|e| match e {
         EngineError::Rejected(r) => ApiError::bad_request(r.message),
         other => other.into(),
     })
@@ -126,6 +135,7 @@ async fn start_by_name(
             correlation_id: q.correlation_id,
             ..Default::default()
         },
+        None,
     )
     .await?;
     Ok(text(id))
@@ -199,13 +209,13 @@ async fn start_workflow(State(st): State<AppState>, body: Bytes) -> ApiResult<Re
         StartWorkflow {
             name,
             version: req.version,
-            definition,
             input,
             correlation_id: req.correlation_id.clone(),
             idempotency_key: key,
             idempotency_strategy: strategy,
             ..Default::default()
         },
+        definition,
     )
     .await?;
     Ok(text(id))
