@@ -209,6 +209,19 @@ impl Tx for FaultyTx<'_> {
     }
 }
 
+/// An engine on a fresh faulty store (the guard keeps its directory), with its faults.
+fn faulty_engine() -> (Engine, Arc<Faults>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let faults = Arc::new(Faults::default());
+    let store = FaultyStore {
+        inner: SqliteStore::open(dir.path().join("f.db"), Durability::Normal).expect("open"),
+        faults: faults.clone(),
+    };
+    let engine =
+        Engine::start(store, Arc::new(SystemClock), EngineConfig::default()).expect("engine");
+    (engine, faults, dir)
+}
+
 fn load(text: &str) -> WorkflowDef {
     baton_model::load(text)
         .map(|l| l.def)
@@ -233,14 +246,7 @@ fn start(def: &WorkflowDef, id: &str) -> StartWorkflow {
 
 #[tokio::test]
 async fn a_failed_commit_reaches_every_caller_and_leaves_nothing() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let faults = Arc::new(Faults::default());
-    let store = FaultyStore {
-        inner: SqliteStore::open(dir.path().join("f.db"), Durability::Normal).expect("open"),
-        faults: faults.clone(),
-    };
-    let engine =
-        Engine::start(store, Arc::new(SystemClock), EngineConfig::default()).expect("engine");
+    let (engine, faults, _dir) = faulty_engine();
     let h = engine.handle();
     // The engine's own first batch (its start-up timer sweep) must not be the one that
     // fails: one start on another queue gets past it before the fault is armed.
@@ -440,14 +446,7 @@ async fn timers_follow_the_engine_clock_not_the_wall_clock() {
 /// batch for the unrelated callers sharing it.
 #[tokio::test]
 async fn a_stale_cache_is_re_read_not_trusted() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let faults = Arc::new(Faults::default());
-    let store = FaultyStore {
-        inner: SqliteStore::open(dir.path().join("s.db"), Durability::Normal).expect("open"),
-        faults: faults.clone(),
-    };
-    let engine =
-        Engine::start(store, Arc::new(SystemClock), EngineConfig::default()).expect("engine");
+    let (engine, faults, _dir) = faulty_engine();
     let h = engine.handle();
     let def = one_worker_task("sq");
     for id in ["moved", "bystander"] {
@@ -522,14 +521,7 @@ async fn a_stale_cache_is_re_read_not_trusted() {
 /// committed: when the commit fails, its caller hears the failure, not the job's Ok.
 #[tokio::test]
 async fn a_transaction_job_answers_after_commit() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let faults = Arc::new(Faults::default());
-    let store = FaultyStore {
-        inner: SqliteStore::open(dir.path().join("j.db"), Durability::Normal).expect("open"),
-        faults: faults.clone(),
-    };
-    let engine =
-        Engine::start(store, Arc::new(SystemClock), EngineConfig::default()).expect("engine");
+    let (engine, faults, _dir) = faulty_engine();
     let h = engine.handle();
     h.start(start(&one_worker_task("warm"), "warm"))
         .await
@@ -556,14 +548,7 @@ async fn a_transaction_job_answers_after_commit() {
 /// same commands succeed when sent again.
 #[tokio::test]
 async fn an_injected_conflict_fails_its_batch_cleanly() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let faults = Arc::new(Faults::default());
-    let store = FaultyStore {
-        inner: SqliteStore::open(dir.path().join("c.db"), Durability::Normal).expect("open"),
-        faults: faults.clone(),
-    };
-    let engine =
-        Engine::start(store, Arc::new(SystemClock), EngineConfig::default()).expect("engine");
+    let (engine, faults, _dir) = faulty_engine();
     let h = engine.handle();
     h.start(start(&one_worker_task("warm"), "warm"))
         .await
