@@ -114,7 +114,6 @@ impl EngineEvent {
                 .ok_or_else(|| bad(&format!("field {i} is not a time offset")))?;
             u64::try_from(stored.at as i128 + dt as i128).map_err(|_| bad("time out of range"))
         };
-        let parse = |i: usize| -> Result<Value, StoreError> { Ok(field(i).clone()) };
         let kind = items.first().and_then(Value::as_str).unwrap_or("");
         match kind {
             "ws" => Ok(EngineEvent::WorkflowStarted {
@@ -124,9 +123,9 @@ impl EngineEvent {
             }),
             "t" => {
                 let from: Option<TaskStatus> =
-                    serde_json::from_value(parse(4)?).map_err(|e| bad(&e.to_string()))?;
+                    serde_json::from_value(field(4).clone()).map_err(|e| bad(&e.to_string()))?;
                 let to: TaskStatus =
-                    serde_json::from_value(parse(5)?).map_err(|e| bad(&e.to_string()))?;
+                    serde_json::from_value(field(5).clone()).map_err(|e| bad(&e.to_string()))?;
                 let attempt = field(6)
                     .as_u64()
                     .and_then(|a| u32::try_from(a).ok())
@@ -146,7 +145,7 @@ impl EngineEvent {
             }
             "s" => {
                 let status: WorkflowStatus =
-                    serde_json::from_value(parse(2)?).map_err(|e| bad(&e.to_string()))?;
+                    serde_json::from_value(field(2).clone()).map_err(|e| bad(&e.to_string()))?;
                 Ok(EngineEvent::WorkflowStatus {
                     workflow_id: text(1)?,
                     status,
