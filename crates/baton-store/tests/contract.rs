@@ -163,7 +163,7 @@ fn rows_in_a_newer_format_are_refused_not_misread() {
     conn.execute_batch("UPDATE history SET format = 2")
         .expect("bump");
     too_new(reader.history("f1").map(drop), "event 0 of workflow f1");
-    conn.execute_batch("UPDATE history SET format = 1; UPDATE workflows SET state_format = 2")
+    conn.execute_batch("UPDATE history SET format = 1; UPDATE checkpoints SET format = 2")
         .expect("bump");
     too_new(reader.workflow("f1").map(drop), "checkpoint of workflow f1");
     conn.execute_batch("UPDATE events SET format = 2")

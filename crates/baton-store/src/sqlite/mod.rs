@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0004_events.sql"),
     include_str!("../../migrations/sqlite/0005_lease_owner.sql"),
     include_str!("../../migrations/sqlite/0006_row_format.sql"),
+    include_str!("../../migrations/sqlite/0007_checkpoints.sql"),
 ];
 
 /// The shape of the JSON this build writes into rows (checkpoints, history events, queue

@@ -59,7 +59,10 @@ pub(crate) fn task_def(conn: &Connection, name: &str) -> Result<Option<TaskDef>,
 }
 
 pub(crate) fn workflow(conn: &Connection, id: &str) -> Result<Option<StoredWorkflow>, StoreError> {
-    let sql = format!("SELECT {WORKFLOW_COLUMNS} FROM workflows WHERE id = ?1");
+    let sql = format!(
+        "SELECT {WORKFLOW_COLUMNS} FROM workflows w JOIN checkpoints c ON c.workflow_id = w.id \
+         WHERE w.id = ?1"
+    );
     let raw = conn
         .prepare_cached(&sql)
         .map_err(db)?

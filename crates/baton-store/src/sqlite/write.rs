@@ -53,8 +53,9 @@ pub(crate) fn meta_columns(row: &rusqlite::Row<'_>) -> rusqlite::Result<Workflow
     })
 }
 
-pub(crate) const WORKFLOW_COLUMNS: &str = "id, name, version, def_hash, status, correlation_id, parent_id, \
-     idempotency_key, created_at, updated_at, history_len, state, snapshot_seq, state_format";
+/// A workflow row joined with its checkpoint (`FROM workflows w JOIN checkpoints c`).
+pub(crate) const WORKFLOW_COLUMNS: &str = "w.id, w.name, w.version, w.def_hash, w.status, w.correlation_id, \
+     w.parent_id, w.idempotency_key, w.created_at, w.updated_at, w.history_len, c.state, c.snapshot_seq, c.format";
 
 /// A workflow row before its status is parsed.
 pub(crate) struct WorkflowMetaRaw {
@@ -208,8 +209,8 @@ impl WorkflowsTx for SqliteTx<'_> {
             .tx
             .prepare_cached(
                 "INSERT INTO workflows (id, name, version, def_hash, status, correlation_id, parent_id, \
-                 idempotency_key, created_at, updated_at, history_len, state, state_format) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12) ON CONFLICT DO NOTHING",
+                 idempotency_key, created_at, updated_at, history_len) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0) ON CONFLICT DO NOTHING",
             )
             .map_err(db)?
             .execute(params![
@@ -223,11 +224,19 @@ impl WorkflowsTx for SqliteTx<'_> {
                 meta.idempotency_key,
                 to_i64(meta.created_at),
                 to_i64(meta.updated_at),
-                body,
-                ROW_FORMAT
             ])
             .map_err(db)?;
-        Ok(n > 0)
+        if n == 0 {
+            return Ok(false);
+        }
+        self.tx
+            .prepare_cached(
+                "INSERT INTO checkpoints (workflow_id, snapshot_seq, format, state) VALUES (?1, 0, ?2, ?3)",
+            )
+            .map_err(db)?
+            .execute(params![meta.id, ROW_FORMAT, body])
+            .map_err(db)?;
+        Ok(true)
     }
 
     fn load_workflow(&mut self, id: &str) -> Result<Option<StoredWorkflow>, StoreError> {
@@ -242,19 +251,16 @@ impl WorkflowsTx for SqliteTx<'_> {
     ) -> Result<(), StoreError> {
         let body = json("workflow state", state)?;
         self.tx
+            .prepare_cached("UPDATE workflows SET status = ?2, updated_at = ?3 WHERE id = ?1")
+            .map_err(db)?
+            .execute(params![id, state.status.as_str(), to_i64(state.updated_at)])
+            .map_err(db)?;
+        self.tx
             .prepare_cached(
-                "UPDATE workflows SET status = ?2, updated_at = ?3, state = ?4, snapshot_seq = ?5, \
-                 state_format = ?6 WHERE id = ?1",
+                "UPDATE checkpoints SET snapshot_seq = ?2, format = ?3, state = ?4 WHERE workflow_id = ?1",
             )
             .map_err(db)?
-            .execute(params![
-                id,
-                state.status.as_str(),
-                to_i64(state.updated_at),
-                body,
-                to_i64(covers),
-                ROW_FORMAT
-            ])
+            .execute(params![id, to_i64(covers), ROW_FORMAT, body])
             .map_err(db)?;
         Ok(())
     }
@@ -328,6 +334,7 @@ impl WorkflowsTx for SqliteTx<'_> {
             "DELETE FROM history WHERE workflow_id = ?1",
             "DELETE FROM queue WHERE workflow_id = ?1",
             "DELETE FROM timers WHERE workflow_id = ?1",
+            "DELETE FROM checkpoints WHERE workflow_id = ?1",
         ] {
             self.tx
                 .prepare_cached(sql)
