@@ -14,8 +14,17 @@ use tokio::sync::{broadcast, oneshot};
 
 /// Longest the thread sleeps without looking at timers.
 const IDLE_WAKE_MS: u64 = 1000;
-/// Events between two checkpoints of a workflow's state (reads replay at most this many).
+/// Fewest events between two checkpoints of a workflow's state.
 const CHECKPOINT_EVERY: u64 = 16;
+
+/// Events between two checkpoints of a workflow with `tasks` task attempts: at least
+/// [`CHECKPOINT_EVERY`], and a quarter of its tasks for a big one. A checkpoint costs the
+/// size of the state, so a fixed interval made a long loop or a wide fork cost the square
+/// of its length; this way each event pays for about four tasks' worth of writing, and a
+/// read replays at most a quarter as many events as the workflow has tasks.
+pub(crate) fn checkpoint_interval(tasks: usize) -> u64 {
+    CHECKPOINT_EVERY.max(tasks as u64 / 4)
+}
 /// Most due timers fired per batch.
 const TIMERS_PER_BATCH: usize = 1024;
 
@@ -631,7 +640,8 @@ impl Worker {
             // Write it when the status changes (lists read the status column), when the
             // workflow ends, and every CHECKPOINT_EVERY events.
             if let Some(c) = self.cache.get(id) {
-                let due = c.history_len.saturating_sub(c.snapshot_seq) >= CHECKPOINT_EVERY;
+                let due = c.history_len.saturating_sub(c.snapshot_seq)
+                    >= checkpoint_interval(c.state.tasks.len());
                 if r.is_ok()
                     && (due || b.status_changed.contains(id) || c.state.status.is_terminal())
                 {
