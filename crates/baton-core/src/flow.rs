@@ -2,7 +2,7 @@
 
 use crate::decide::Decider;
 use crate::state::TaskStatus;
-use crate::walk::Progress;
+use crate::walk::{ForkedDone, Progress};
 use baton_model::{DoWhileSpec, DynamicForkSpec, Task, TaskKind};
 use serde_json::{Map, Value};
 
@@ -102,7 +102,7 @@ impl Decider<'_> {
                     .unwrap_or_default();
                 scope.insert(
                     self.st.tasks[idx].def_ref.clone(),
-                    self.st.tasks[idx].output.clone(),
+                    condition_view(&self.st.tasks[idx].output, n),
                 );
                 for (r, o) in outputs {
                     scope.insert(r, o);
@@ -150,7 +150,7 @@ impl Decider<'_> {
                     .map(|t| Value::String(t.ref_name.clone()))
                     .collect();
                 self.st.tasks[idx].control.forked = std::sync::Arc::new(tasks);
-                self.forked_index.get_mut().take();
+                self.st.index_forked(idx);
                 self.complete_now(idx, serde_json::json!({ "forkedTasks": refs }));
             }
             Err(why) => self.fail_task(idx, TaskStatus::FailedWithTerminalError, why, false),
@@ -170,11 +170,15 @@ impl Decider<'_> {
         let forked;
         let mut waited: Vec<&Task> = Vec::new();
         if join_on.is_empty() {
-            // A JOIN after a dynamic fork waits for everything the fork started.
+            // A JOIN after a dynamic fork waits for everything the fork started; the
+            // fork's cursor says so without looking at every forked task each time.
             if let Some(prev) = i.checked_sub(1).and_then(|p| tasks.get(p))
                 && matches!(prev.kind, TaskKind::ForkJoinDynamic(_))
                 && let Some(pi) = self.instance_index(prev, suffix)
             {
+                if !self.forked_all_done(pi, suffix, ForkedDone::Joined) {
+                    return;
+                }
                 forked = std::sync::Arc::clone(&self.st.tasks[pi].control.forked);
                 waited.extend(forked.iter());
             }
@@ -199,4 +203,31 @@ impl Decider<'_> {
         self.st.tasks[idx].output = Value::Object(out);
         self.set_status(idx, TaskStatus::Completed, None);
     }
+}
+
+/// What a DO_WHILE condition sees of its own loop's output: the named keys (`iteration`,
+/// `item`, `index`) and, of the numbered iteration records, only the current one.
+/// Conductor hands the condition every iteration's record; copying them into the script's
+/// scope on each iteration made a loop cost the square of its length. The named keys are
+/// written before the first record (`begin_iteration`), so they are the map's prefix and
+/// this costs the same at iteration 100,000 as at iteration 1.
+fn condition_view(output: &Value, current: u32) -> Value {
+    let Value::Object(out) = output else {
+        return output.clone();
+    };
+    let mut view: Map<String, Value> = out
+        .iter()
+        .take_while(|(k, _)| !is_iteration_key(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let current = current.to_string();
+    if let Some(record) = out.get(&current) {
+        view.insert(current, record.clone());
+    }
+    Value::Object(view)
+}
+
+/// Whether a key of a DO_WHILE output is an iteration record's number.
+fn is_iteration_key(k: &str) -> bool {
+    !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit())
 }
