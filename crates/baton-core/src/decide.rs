@@ -79,12 +79,6 @@ pub(crate) struct Decider<'d> {
     pub changed: bool,
     /// Ref → task of the definition, built on first use (a tree walk per lookup otherwise).
     index: std::cell::OnceCell<std::collections::HashMap<&'d str, &'d baton_model::Task>>,
-    /// Ref → (attempt, position in its `forked` list) of the tasks dynamic forks started,
-    /// a later fork's task winning; built on first use, dropped when a fork starts tasks.
-    pub(crate) forked_index:
-        std::cell::RefCell<Option<std::collections::HashMap<String, (usize, usize)>>>,
-    /// Forked-task lookups done by scanning so far (few lookups do not pay for an index).
-    pub(crate) forked_scans: std::cell::Cell<u32>,
 }
 
 impl<'d> Decider<'d> {
@@ -98,8 +92,6 @@ impl<'d> Decider<'d> {
             transitions: Vec::new(),
             changed: false,
             index: std::cell::OnceCell::new(),
-            forked_index: std::cell::RefCell::new(None),
-            forked_scans: std::cell::Cell::new(0),
         }
     }
 

@@ -8,8 +8,6 @@ use baton_expr::template;
 use baton_model::{Evaluator, SwitchSpec, Task, TaskDef, TaskKind};
 use serde_json::{Map, Value};
 
-/// Forked-task lookups one `decide` does by scanning before it builds an index.
-const FORKED_SCANS_BEFORE_INDEX: u32 = 8;
 
 impl Decider<'_> {
     /// Creates attempt `attempt` of `task` and runs its start semantics.
@@ -241,8 +239,9 @@ impl Decider<'_> {
         self.def_task(&t.def_ref).map(|task| &task.kind)
     }
 
-    /// The definition task with this ref: in the definition, or forked at run time (the
-    /// latest fork's, through an index: a wide fork looks each of its tasks up).
+    /// The definition task with this ref: in the definition, or forked at run time or
+    /// nested in a forked task (the latest fork's, through the state's index: a wide
+    /// fork looks each of its tasks up).
     pub(crate) fn def_task(&self, def_ref: &str) -> Option<&Task> {
         if let Some(t) = self.find_def(def_ref) {
             return Some(t);
@@ -252,48 +251,20 @@ impl Decider<'_> {
                 .tasks
                 .get(i)
                 .and_then(|t| t.control.forked.get(p))
-                .filter(|t| t.ref_name == def_ref)
+                .and_then(|f| baton_model::find_in(std::slice::from_ref(f), def_ref))
         };
-        let mut index = self.forked_index.borrow_mut();
-        if index.is_none() {
-            // Most events look up a forked task or two: scanning is cheaper than indexing
-            // then. Many lookups (a wide fork starting its tasks) build the index.
-            let scans = self.forked_scans.get();
-            if scans < FORKED_SCANS_BEFORE_INDEX {
-                self.forked_scans.set(scans + 1);
-                return self
-                    .st
-                    .tasks
-                    .iter()
-                    .rev()
-                    .flat_map(|t| t.control.forked.iter())
-                    .find(|t| t.ref_name == def_ref);
-            }
-        }
-        let hit = index
-            .get_or_insert_with(|| self.index_forked())
-            .get(def_ref)
-            .copied();
-        match hit.map(at) {
+        match self.st.forked_at(def_ref).map(at) {
             Some(Some(t)) => Some(t),
-            // Attempts were dropped since the index was built (rerun, restart): rebuild.
-            Some(None) => {
-                let rebuilt = index.insert(self.index_forked());
-                rebuilt.get(def_ref).copied().and_then(at)
-            }
+            // The index is rebuilt whenever attempts are dropped, so this is not expected;
+            // a scan still gives the right answer.
+            Some(None) => self
+                .st
+                .tasks
+                .iter()
+                .rev()
+                .find_map(|t| baton_model::find_in(&t.control.forked, def_ref)),
             None => None,
         }
-    }
-
-    /// Ref → (attempt, position) of every forked task; a later fork's task wins.
-    fn index_forked(&self) -> std::collections::HashMap<String, (usize, usize)> {
-        let mut m = std::collections::HashMap::new();
-        for (i, t) in self.st.tasks.iter().enumerate() {
-            for (p, f) in t.control.forked.iter().enumerate() {
-                m.insert(f.ref_name.clone(), (i, p));
-            }
-        }
-        m
     }
 
     fn start_switch(&mut self, idx: usize, spec: &SwitchSpec) {

@@ -159,10 +159,7 @@ impl Decider<'_> {
                 }
             }
             TaskKind::ForkJoinDynamic(_) if status == TaskStatus::Completed => {
-                let forked = std::sync::Arc::clone(&self.st.tasks[idx].control.forked);
-                for t in forked.iter() {
-                    self.walk_block(std::slice::from_ref(t), suffix);
-                }
+                self.drive_forked(idx, suffix);
             }
             TaskKind::DoWhile(spec) if status == TaskStatus::InProgress => {
                 self.drive_loop(idx, spec, suffix);
@@ -233,12 +230,12 @@ impl Decider<'_> {
             TaskKind::ForkJoin { branches } => {
                 combine(branches.iter().map(|b| self.block_progress(b, suffix)))
             }
-            TaskKind::ForkJoinDynamic(_) => combine(
-                inst.control
-                    .forked
-                    .iter()
-                    .map(|t| self.full_progress(t, suffix)),
-            ),
+            TaskKind::ForkJoinDynamic(_) => match self.instance_index(task, suffix) {
+                Some(fi) if self.forked_all_done(fi, suffix, ForkedDone::Full) => Progress::Done {
+                    branch_skipped: false,
+                },
+                _ => Progress::Running,
+            },
             _ => Progress::Done {
                 branch_skipped: false,
             },
@@ -364,4 +361,88 @@ pub(crate) fn head_of(tasks: &[Task], i: usize) -> Option<usize> {
         }
         _ => false,
     })
+}
+
+/// Which "done" a fork's cursor counts (see [`ForkCursor`](crate::state::ForkCursor)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ForkedDone {
+    /// Done as a JOIN after the fork sees it (the task's own status).
+    Joined,
+    /// Done with everything it started (what the fork's own progress waits for).
+    Full,
+}
+
+/// Whether a task kind has nested work a walk must drive once it has started.
+fn has_nested_work(kind: &TaskKind) -> bool {
+    matches!(
+        kind,
+        TaskKind::Switch(_)
+            | TaskKind::ForkJoin { .. }
+            | TaskKind::ForkJoinDynamic(_)
+            | TaskKind::DoWhile(_)
+            | TaskKind::Join { .. }
+    )
+}
+
+impl Decider<'_> {
+    /// Drives the tasks the dynamic fork attempt `fi` forked, visiting only those that
+    /// can change: not yet started, or with nested work. A started task without nested
+    /// work changes only by its own events, so walking it would do nothing; skipping it
+    /// keeps the order of everything else (and so every task id) as a full walk makes it.
+    fn drive_forked(&mut self, fi: usize, suffix: &str) {
+        let forked = std::sync::Arc::clone(&self.st.tasks[fi].control.forked);
+        let mut cursor = self.st.fork_cursor(fi);
+        let nested = std::sync::Arc::clone(cursor.nested.get_or_insert_with(|| {
+            forked
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| has_nested_work(&t.kind))
+                .map(|(p, _)| p)
+                .collect()
+        }));
+        let started = cursor.started;
+        for &p in nested.iter().take_while(|&&p| p < started) {
+            self.walk_block(std::slice::from_ref(&forked[p]), suffix);
+        }
+        for p in started..forked.len() {
+            let t = &forked[p];
+            self.walk_block(std::slice::from_ref(t), suffix);
+            if p == cursor.started && self.instance_index(t, suffix).is_some() {
+                cursor.started += 1;
+            }
+        }
+        // The walks above may have advanced the other cursors: keep theirs.
+        let now = self.st.fork_cursor(fi);
+        cursor.joined = cursor.joined.max(now.joined);
+        cursor.done = cursor.done.max(now.done);
+        self.st.set_fork_cursor(fi, cursor);
+    }
+
+    /// Whether every task the dynamic fork attempt `fi` forked is done in the `which`
+    /// sense, advancing its cursor past the tasks that are: amortised over a fork's
+    /// events each task is looked at about once.
+    pub(crate) fn forked_all_done(&self, fi: usize, suffix: &str, which: ForkedDone) -> bool {
+        let forked = std::sync::Arc::clone(&self.st.tasks[fi].control.forked);
+        let mut cursor = self.st.fork_cursor(fi);
+        let at = match which {
+            ForkedDone::Joined => &mut cursor.joined,
+            ForkedDone::Full => &mut cursor.done,
+        };
+        let start = *at;
+        while let Some(t) = forked.get(*at) {
+            let p = match which {
+                ForkedDone::Joined => self.successor_progress(t, suffix),
+                ForkedDone::Full => self.full_progress(t, suffix),
+            };
+            if !matches!(p, Progress::Done { .. }) {
+                break;
+            }
+            *at += 1;
+        }
+        let all = *at == forked.len();
+        if *at != start {
+            self.st.set_fork_cursor(fi, cursor);
+        }
+        all
+    }
 }

@@ -58,6 +58,42 @@ fn wide_fork(width: usize) -> (WorkflowDef, serde_json::Value) {
     )
 }
 
+/// A FORK_JOIN_DYNAMIC of `width` tasks given as a list, every fifth a SWITCH whose
+/// chosen case runs two worker tasks (forked tasks with nested work), the rest retrying
+/// worker tasks; its JOIN, then a last task.
+fn nested_fork(width: usize) -> WorkflowDef {
+    let tasks: Vec<serde_json::Value> = (0..width)
+        .map(|i| {
+            if i % 5 == 0 {
+                json!({"name": "sw", "taskReferenceName": format!("sw_{i}"), "type": "SWITCH",
+                       "evaluatorType": "value-param", "expression": "c",
+                       "inputParameters": {"c": "a"},
+                       "decisionCases": {"a": [
+                           {"name": "inner", "taskReferenceName": format!("inner_{i}"), "type": "SIMPLE", "retryCount": 2},
+                           {"name": "inner", "taskReferenceName": format!("inner2_{i}"), "type": "SIMPLE", "retryCount": 2}
+                       ]}})
+            } else {
+                json!({"name": "b", "taskReferenceName": format!("b_{i}"), "type": "SIMPLE", "retryCount": 2})
+            }
+        })
+        .collect();
+    let fork = with_input(
+        task(
+            "dyn",
+            TaskKind::ForkJoinDynamic(DynamicForkSpec {
+                tasks_param: Some("tasks".into()),
+                tasks_input_param: None,
+            }),
+        ),
+        json!({ "tasks": tasks }),
+    );
+    wf(vec![
+        fork,
+        task("join", TaskKind::Join { join_on: vec![] }),
+        retrying("after"),
+    ])
+}
+
 fn live(run: &Run) -> Vec<TaskInstance> {
     run.state
         .tasks
@@ -149,6 +185,24 @@ proptest! {
             .filter(|t| t.ref_name.starts_with("branch_") && t.status == TaskStatus::Completed)
             .count();
         prop_assert_eq!(branches, width, "every branch completed once");
+        prop_assert!(run.queue.is_empty(), "nothing left queued: {:?}", run.queue);
+    }
+
+    #[test]
+    fn forks_with_nested_work_replay_and_end(
+        width in 5usize..60,
+        script in proptest::collection::vec((any::<u16>(), proptest::bool::weighted(0.2)), 1..64),
+    ) {
+        let mut run = Run::started(nested_fork(width), json!({}));
+        drive(&mut run, &script, 8 * width + 100);
+        prop_assert_eq!(run.state.status, WorkflowStatus::Completed, "{:?}", run.state.reason);
+        let inner = run.state.tasks.iter()
+            .filter(|t| t.ref_name.starts_with("inner") && t.status == TaskStatus::Completed)
+            .count();
+        prop_assert_eq!(inner, 2 * width.div_ceil(5), "every chosen case ran both tasks");
+        let join = run.state.tasks.iter().find(|t| t.ref_name == "join").expect("join");
+        let joined = join.output.as_object().map_or(0, |o| o.len());
+        prop_assert_eq!(joined, width, "the JOIN holds every forked task's output");
         prop_assert!(run.queue.is_empty(), "nothing left queued: {:?}", run.queue);
     }
 }

@@ -280,14 +280,61 @@ impl PartialEq for WorkflowState {
     }
 }
 
-/// Map from ref name (with suffix) to the index of its latest attempt in `tasks`.
+/// Map from ref name (with suffix) to the index of its latest attempt in `tasks`, and
+/// what the decider keeps about dynamic forks between events.
 #[derive(Debug, Clone, Default)]
 #[doc(hidden)] // kept consistent by the decider (`baton-core`)
 pub struct RefIndex {
     latest: HashMap<String, usize>,
     /// Latest attempt per definition ref (any iteration), for `${ref.output}` lookups.
     latest_def: HashMap<String, usize>,
+    /// Forked task ref → (fork attempt, position in its `forked` list); a later fork wins.
+    forked: HashMap<String, (usize, usize)>,
+    /// Progress cursors of dynamic forks, by fork attempt.
+    fork_cursors: ForkCursors,
     built_for: usize,
+}
+
+/// How far a dynamic fork's forked tasks are known to have got, so that each event looks
+/// at the first task not yet there instead of all of them (a wide fork would cost the
+/// square of its width). Every property counted is monotonic while the attempts stay:
+/// a task that has an attempt keeps one, and one that is done stays done. Dropping
+/// attempts (rerun, restart) drops the cursors with the rest of the index.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[doc(hidden)] // kept consistent by the decider (`baton-core`)
+pub struct ForkCursor {
+    /// Forked tasks `[..started]` all have an attempt.
+    pub started: usize,
+    /// Forked tasks `[..joined]` are all done as their successors see them.
+    pub joined: usize,
+    /// Forked tasks `[..done]` are done, with everything they started.
+    pub done: usize,
+    /// Positions of forked tasks with nested work (SWITCH, FORK, DO_WHILE, JOIN), the
+    /// only ones a walk must visit once started; `None` until first computed.
+    pub nested: Option<std::sync::Arc<[usize]>>,
+}
+
+/// Cursors are advanced while the decider reads progress, through a shared reference.
+#[derive(Default)]
+struct ForkCursors(std::sync::Mutex<HashMap<usize, ForkCursor>>);
+
+impl ForkCursors {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<usize, ForkCursor>> {
+        // A panic elsewhere cannot leave a map of plain values half-written.
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Clone for ForkCursors {
+    fn clone(&self) -> Self {
+        ForkCursors(std::sync::Mutex::new(self.map().clone()))
+    }
+}
+
+impl std::fmt::Debug for ForkCursors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.map().iter()).finish()
+    }
 }
 
 impl WorkflowState {
@@ -341,8 +388,41 @@ impl WorkflowState {
             let t = &self.tasks[i];
             self.index.latest.insert(t.ref_name.clone(), i);
             self.index.latest_def.insert(t.def_ref.clone(), i);
+            index_forked_refs(&mut self.index.forked, i, &t.control.forked);
         }
         self.index.built_for = self.tasks.len();
+    }
+
+    /// Indexes the tasks attempt `idx` (a dynamic fork that just started) forked.
+    #[doc(hidden)] // kept consistent by the decider (`baton-core`)
+    pub fn index_forked(&mut self, idx: usize) {
+        if let Some(t) = self.tasks.get(idx) {
+            index_forked_refs(&mut self.index.forked, idx, &t.control.forked);
+        }
+    }
+
+    /// The (fork attempt, position) of the forked task with this definition ref, or of
+    /// the forked task it is nested in.
+    #[doc(hidden)] // kept consistent by the decider (`baton-core`)
+    pub fn forked_at(&self, def_ref: &str) -> Option<(usize, usize)> {
+        self.index.forked.get(def_ref).copied()
+    }
+
+    /// The progress cursor of the dynamic fork attempt `idx` (zero when none yet).
+    #[doc(hidden)] // kept consistent by the decider (`baton-core`)
+    pub fn fork_cursor(&self, idx: usize) -> ForkCursor {
+        self.index
+            .fork_cursors
+            .map()
+            .get(&idx)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Records how far the dynamic fork attempt `idx` is known to have got.
+    #[doc(hidden)] // kept consistent by the decider (`baton-core`)
+    pub fn set_fork_cursor(&self, idx: usize, cursor: ForkCursor) {
+        self.index.fork_cursors.map().insert(idx, cursor);
     }
 
     /// Index of the latest attempt with exactly this ref name (suffix included).
@@ -393,5 +473,19 @@ impl WorkflowState {
             return Some(pos);
         }
         self.tasks.iter().position(|t| t.task_id == task_id)
+    }
+}
+
+/// Maps every ref in the tasks fork attempt `idx` forked, nested ones included, to
+/// (`idx`, position of the forked task holding it).
+fn index_forked_refs(
+    map: &mut HashMap<String, (usize, usize)>,
+    idx: usize,
+    forked: &[baton_model::Task],
+) {
+    for (p, f) in forked.iter().enumerate() {
+        baton_model::walk_list(std::slice::from_ref(f), &mut |t| {
+            map.insert(t.ref_name.clone(), (idx, p));
+        });
     }
 }

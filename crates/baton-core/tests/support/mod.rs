@@ -87,7 +87,18 @@ impl Run {
 
     /// Applies one event and checks the replay invariant.
     pub fn apply(&mut self, event: Event) -> Outcome {
+        // The same event on the state as a checkpoint reads back (derived indexes and
+        // fork cursors rebuilt from nothing) must decide exactly the same.
+        let cold: WorkflowState =
+            serde_json::from_str(&serde_json::to_string(&self.state).expect("serialize"))
+                .expect("deserialize");
         let d = decide(&self.def, self.state.clone(), &event, self.now);
+        let c = decide(&self.def, cold, &event, self.now);
+        assert_eq!(
+            (&c.state, &c.effects, &c.outcome),
+            (&d.state, &d.effects, &d.outcome),
+            "a state read back from a checkpoint must decide as the live one"
+        );
         if d.outcome == Outcome::Applied {
             self.history.push((event, self.now));
             self.state = d.state;
