@@ -25,8 +25,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0007_checkpoints.sql"),
 ];
 
-/// The shape of the JSON this build writes into rows (checkpoints, history events, queue
-/// items, timers, event-log batches), stored beside it in a `format` column. Reading
+/// The shape of the JSON this build writes into rows (history events, queue items,
+/// timers, event-log batches; checkpoints have their own, `write::CHECKPOINT_FORMAT`), stored beside it in a `format` column. Reading
 /// accepts every format up to this one; a newer one is [`StoreError::FormatTooNew`].
 pub const ROW_FORMAT: i64 = 1;
 

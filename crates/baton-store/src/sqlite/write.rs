@@ -23,14 +23,56 @@ fn json<T: serde::Serialize>(what: &str, v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| corrupt(what, e))
 }
 
-/// A workflow row: its columns, checkpoint JSON, history length, checkpoint coverage
-/// and the checkpoint's row format.
-pub(crate) type WorkflowRow = (WorkflowMetaRaw, String, i64, i64, i64);
+/// The shape of checkpoint rows this build writes: format 1 is the state as JSON text,
+/// format 2 the same JSON in an LZ4 frame. Both are read.
+pub(crate) const CHECKPOINT_FORMAT: i64 = 2;
+
+/// A checkpoint as stored: the state's JSON, compressed while it is serialised, so a
+/// big state is never held whole as text and SQLite copies a fraction of it.
+fn checkpoint_body(state: &WorkflowState) -> Result<Vec<u8>, StoreError> {
+    let mut encoder = lz4_flex::frame::FrameEncoder::new(Vec::new());
+    serde_json::to_writer(&mut encoder, state).map_err(|e| corrupt("workflow state", e))?;
+    encoder.finish().map_err(|e| corrupt("workflow state", e))
+}
+
+/// Reads a checkpoint body of `format` (see [`CHECKPOINT_FORMAT`]).
+fn read_checkpoint(id: &str, format: i64, body: &[u8]) -> Result<WorkflowState, StoreError> {
+    let what = || format!("the checkpoint of workflow {id}");
+    if format > CHECKPOINT_FORMAT {
+        return Err(StoreError::FormatTooNew {
+            what: what(),
+            found: format,
+            supported: CHECKPOINT_FORMAT,
+        });
+    }
+    let state = if format >= 2 {
+        let decoder = lz4_flex::frame::FrameDecoder::new(body);
+        serde_json::from_reader(std::io::BufReader::new(decoder))
+    } else {
+        serde_json::from_slice(body)
+    };
+    state.map_err(|e| corrupt(&format!("state of workflow {id}"), e))
+}
+
+/// A workflow row: its columns, checkpoint body, history length, checkpoint coverage
+/// and the checkpoint's format.
+pub(crate) type WorkflowRow = (WorkflowMetaRaw, Vec<u8>, i64, i64, i64);
 
 pub(crate) fn load_workflow_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<WorkflowRow> {
+    // Format 1 checkpoints are TEXT, later ones BLOB: take the bytes of either.
+    let body = match row.get_ref(11)? {
+        rusqlite::types::ValueRef::Text(b) | rusqlite::types::ValueRef::Blob(b) => b.to_vec(),
+        other => {
+            return Err(rusqlite::Error::FromSqlConversionFailure(
+                11,
+                other.data_type(),
+                "a checkpoint must be text or bytes".into(),
+            ));
+        }
+    };
     Ok((
         meta_columns(row)?,
-        row.get(11)?,
+        body,
         row.get(10)?,
         row.get(12)?,
         row.get(13)?,
@@ -91,9 +133,7 @@ impl WorkflowMetaRaw {
 pub(crate) fn parse_stored(raw: WorkflowRow) -> Result<StoredWorkflow, StoreError> {
     let (meta, state, len, covers, format) = raw;
     let meta = meta.parse()?;
-    check_format(format, || format!("the checkpoint of workflow {}", meta.id))?;
-    let state: WorkflowState = serde_json::from_str(&state)
-        .map_err(|e| corrupt(&format!("state of workflow {}", meta.id), e))?;
+    let state = read_checkpoint(&meta.id, format, &state)?;
     Ok(StoredWorkflow {
         meta,
         state,
@@ -204,7 +244,7 @@ impl WorkflowsTx for SqliteTx<'_> {
         meta: &WorkflowMeta,
         state: &WorkflowState,
     ) -> Result<bool, StoreError> {
-        let body = json("workflow state", state)?;
+        let body = checkpoint_body(state)?;
         let n = self
             .tx
             .prepare_cached(
@@ -234,7 +274,7 @@ impl WorkflowsTx for SqliteTx<'_> {
                 "INSERT INTO checkpoints (workflow_id, snapshot_seq, format, state) VALUES (?1, 0, ?2, ?3)",
             )
             .map_err(db)?
-            .execute(params![meta.id, ROW_FORMAT, body])
+            .execute(params![meta.id, CHECKPOINT_FORMAT, body])
             .map_err(db)?;
         Ok(true)
     }
@@ -249,7 +289,7 @@ impl WorkflowsTx for SqliteTx<'_> {
         state: &WorkflowState,
         covers: u64,
     ) -> Result<(), StoreError> {
-        let body = json("workflow state", state)?;
+        let body = checkpoint_body(state)?;
         self.tx
             .prepare_cached("UPDATE workflows SET status = ?2, updated_at = ?3 WHERE id = ?1")
             .map_err(db)?
@@ -260,7 +300,7 @@ impl WorkflowsTx for SqliteTx<'_> {
                 "UPDATE checkpoints SET snapshot_seq = ?2, format = ?3, state = ?4 WHERE workflow_id = ?1",
             )
             .map_err(db)?
-            .execute(params![id, to_i64(covers), ROW_FORMAT, body])
+            .execute(params![id, to_i64(covers), CHECKPOINT_FORMAT, body])
             .map_err(db)?;
         Ok(())
     }
