@@ -291,7 +291,7 @@ impl<'d> Decider<'d> {
             || output.as_object().is_some_and(|o| o.is_empty())
                 && status == TaskResultStatus::InProgress)
         {
-            self.st.tasks[idx].output = output.clone();
+            self.st.tasks[idx].output = baton_state::compact::compact_copy(output);
         }
         self.st.tasks[idx].updated_at = Some(self.now);
         match status {

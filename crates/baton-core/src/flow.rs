@@ -4,6 +4,7 @@ use crate::decide::Decider;
 use crate::state::TaskStatus;
 use crate::walk::{ForkedDone, Progress};
 use baton_model::{DoWhileSpec, DynamicForkSpec, Task, TaskKind};
+use baton_state::compact::{compact_copy, compact_copy_map};
 use serde_json::{Map, Value};
 
 /// Upper bound on iterations of a loop without `max_iterations`, so that a condition
@@ -79,11 +80,11 @@ impl Decider<'_> {
                 .st
                 .latest_index(&format!("{}{body_suffix}", t.ref_name))
             {
-                outputs.insert(t.ref_name.clone(), self.st.tasks[i].output.clone());
+                outputs.insert(t.ref_name.clone(), compact_copy(&self.st.tasks[i].output));
             }
         });
         if let Value::Object(out) = &mut self.st.tasks[idx].output {
-            out.insert(n.to_string(), Value::Object(outputs.clone()));
+            out.insert(n.to_string(), Value::Object(compact_copy_map(&outputs)));
         }
         let again = match &spec.items_param {
             Some(p) => {
@@ -194,7 +195,7 @@ impl Decider<'_> {
             match self.successor_progress(t, suffix) {
                 Progress::Done { .. } => {
                     if let Some(ti) = self.instance_index(t, suffix) {
-                        out.insert(t.ref_name.clone(), self.st.tasks[ti].output.clone());
+                        out.insert(t.ref_name.clone(), compact_copy(&self.st.tasks[ti].output));
                     }
                 }
                 _ => return,

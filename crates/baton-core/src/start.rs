@@ -117,7 +117,7 @@ impl Decider<'_> {
             status,
             attempt,
             suffix: suffix.to_string(),
-            input,
+            input: baton_state::compact::compact(input),
             output: Value::Object(Map::new()),
             reason: None,
             worker_id: None,

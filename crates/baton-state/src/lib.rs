@@ -11,6 +11,7 @@
 //! on it without depending on the decider. The serde shapes are stored forever: add
 //! fields with defaults, never rename.
 
+pub mod compact;
 pub mod event;
 pub mod state;
 

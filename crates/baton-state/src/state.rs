@@ -138,8 +138,10 @@ pub struct TaskInstance {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub suffix: String,
     /// Resolved input.
+    #[serde(deserialize_with = "crate::compact::deserialize")]
     pub input: Value,
     /// Output (worker result, JOIN aggregate, DO_WHILE iterations, ...).
+    #[serde(deserialize_with = "crate::compact::deserialize")]
     pub output: Value,
     /// Why it failed, timed out, was canceled or skipped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
