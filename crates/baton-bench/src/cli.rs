@@ -66,6 +66,10 @@ pub struct Cli {
     /// Steps per chain (W1, W3, W4).
     #[arg(long, default_value_t = 10)]
     pub steps: usize,
+    /// W5 only: the loop's body is a built-in INLINE JavaScript task (`$.i + 1`), run by
+    /// Baton's own INLINE runner, instead of a SIMPLE step (embedded workers only).
+    #[arg(long)]
+    pub inline: bool,
     /// Parallel branches per fan-out (W2; smoke: 10).
     #[arg(long)]
     pub fan: Option<usize>,
@@ -194,6 +198,7 @@ pub fn plans(cli: &Cli) -> Vec<Plan> {
                 mode,
                 n,
                 steps: cli.steps,
+                inline: cli.inline,
                 fan: cli.fan.unwrap_or(if smoke { 10 } else { 100 }),
                 db,
                 concurrency: cli.concurrency,

@@ -89,19 +89,24 @@ pub fn fanout() -> anyhow::Result<WorkflowDef> {
     load(&doc)
 }
 
-/// One DO_WHILE of `iterations` iterations of one `bench_step`; the output `iterations`
-/// is the loop's final iteration count.
-pub fn looped(iterations: usize) -> anyhow::Result<WorkflowDef> {
+/// One DO_WHILE of `iterations` iterations of one `bench_step` (or, with `inline`, of
+/// one INLINE task computing `$.i + 1`); the output `iterations` is the loop's final
+/// iteration count.
+pub fn looped(iterations: usize, inline: bool) -> anyhow::Result<WorkflowDef> {
     anyhow::ensure!(iterations >= 1, "a loop needs at least one iteration");
+    let body = if inline {
+        json!({"name": "inc", "taskReferenceName": "step", "type": "INLINE",
+               "inputParameters": {"evaluatorType": "javascript", "expression": "$.i + 1", "i": 0}})
+    } else {
+        json!({"name": STEP, "taskReferenceName": "step", "type": "SIMPLE",
+               "inputParameters": {"i": 0}})
+    };
     let doc = json!({
         "name": LOOP, "version": 1, "schemaVersion": 2,
         "tasks": [
             {"name": "loop", "taskReferenceName": "loop", "type": "DO_WHILE",
              "loopCondition": format!("$.loop['iteration'] < {iterations}"),
-             "loopOver": [
-                {"name": STEP, "taskReferenceName": "step", "type": "SIMPLE",
-                 "inputParameters": {"i": 0}}
-             ]}
+             "loopOver": [body]}
         ],
         "outputParameters": { "iterations": "${loop.output.iteration}" }
     });
@@ -148,7 +153,7 @@ mod tests {
 
     #[test]
     fn definitions_load_and_validate() {
-        for def in [chain(10), fanout(), looped(5)] {
+        for def in [chain(10), fanout(), looped(5, false), looped(5, true)] {
             let def = def.expect("loads");
             let diags = baton_model::validate::validate(&def, &baton_model::SourceMap::default());
             assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");

@@ -93,6 +93,8 @@ pub struct Plan {
     pub n: usize,
     /// Steps per chain (W1, W3, W4).
     pub steps: usize,
+    /// W5: the loop body is an INLINE task instead of a SIMPLE step.
+    pub inline: bool,
     /// Branches per fan-out (W2).
     pub fan: usize,
     /// Database file to create; a temporary one when `None`.
@@ -184,7 +186,13 @@ pub async fn run(plan: &Plan) -> anyhow::Result<BenchResult> {
 async fn measure_and_check(plan: &Plan, h: &EngineHandle) -> anyhow::Result<(Measured, u64)> {
     let def = match plan.workload {
         Workload::W2 => defs::fanout()?,
-        Workload::W5 => defs::looped(plan.steps)?,
+        Workload::W5 => {
+            anyhow::ensure!(
+                !plan.inline || plan.mode == Mode::Embedded,
+                "--inline runs the loop body on Baton's INLINE runner: use --workers embedded"
+            );
+            defs::looped(plan.steps, plan.inline)?
+        }
         _ => defs::chain(plan.steps)?,
     };
     let name = def.name.clone();

@@ -28,10 +28,11 @@ impl Mode {
     }
 }
 
-/// The benchmark steps as local runners, one per benchmark queue. A step whose input is
-/// wrong fails terminally, which fails its workflow and so the run.
+/// The benchmark steps as local runners, one per benchmark queue, beside Baton's
+/// built-in runners (W5 `--inline` uses INLINE). A step whose input is wrong fails
+/// terminally, which fails its workflow and so the run.
 pub fn runners() -> Runners {
-    let mut r = Runners::new();
+    let mut r = Runners::with_builtins();
     for queue in defs::QUEUES {
         r.insert_fn(queue, move |req| match defs::work(queue, &req.input) {
             Ok(output) => TaskOutcome::completed(output),
