@@ -2,6 +2,7 @@
 
 use anyhow::{Context as _, bail};
 use baton_model::{Reach, WorkflowDef};
+use baton_runners::jq::JqSandbox;
 use baton_runners::{RunnerConfig, Runners};
 use baton_runtime::{Engine, EngineConfig, SystemClock};
 use baton_store::sqlite::{Durability, SqliteStore};
@@ -46,7 +47,7 @@ pub fn runners(
     file: Option<&Path>,
     def_dir: &Path,
 ) -> anyhow::Result<Arc<Runners>> {
-    let mut r = Runners::with_builtins();
+    let mut r = Runners::with_builtins_jq(jq_sandbox()?);
     if let Some(path) = file {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read runners file `{}`", path.display()))?;
@@ -63,6 +64,15 @@ pub fn runners(
             .context("the definition's `runners:` block")?;
     }
     Ok(Arc::new(r))
+}
+
+/// jq programs of `baton run` and `baton server` run in worker processes of this very
+/// executable (`baton __jq-worker`), so no program can take the process down or keep it
+/// busy; there is no in-process fallback.
+pub fn jq_sandbox() -> anyhow::Result<JqSandbox> {
+    let me = std::env::current_exe()
+        .context("cannot find the baton executable to run the jq sandbox with")?;
+    Ok(JqSandbox::baton_worker(me))
 }
 
 /// The folder a file is in (`.` for a bare file name).
