@@ -3,10 +3,15 @@
 
 use crate::engine::{EngineError, EngineEvent, EngineHandle};
 use baton_core::{Event, Principal, TaskResultStatus};
-use baton_runners::{Runner, Runners, TaskOutcome, TaskRequest};
+use baton_runners::{BoxFuture, Runner, Runners, TaskOutcome, TaskRequest};
 use baton_store::Claimed;
+use std::any::Any;
 use std::collections::HashSet;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::sync::broadcast;
@@ -194,7 +199,7 @@ async fn run_one(
             attempt: c.task.attempt,
             input: c.task.input.clone(),
         };
-        let outcome = runner.run(req, cancel.clone()).await;
+        let outcome = run_guarded(runner, req, cancel.clone()).await;
         if cancel.is_cancelled() {
             // Shutting down: leave the task leased; it runs again after a restart.
             return;
@@ -217,6 +222,53 @@ async fn run_one(
                     tokio::time::sleep(Duration::from_millis(100 * (attempt + 1))).await;
                 }
             }
+        }
+    }
+}
+
+/// Runs a runner, turning a panic — while it builds its future or while the future
+/// runs — into a failed outcome. Runners must not panic, but one that does would
+/// otherwise end this task's tokio task silently and leave the task leased until its
+/// lease expires.
+async fn run_guarded(
+    runner: &dyn Runner,
+    req: TaskRequest,
+    cancel: CancellationToken,
+) -> TaskOutcome {
+    let run = match catch_unwind(AssertUnwindSafe(|| runner.run(req, cancel))) {
+        Ok(run) => run,
+        Err(payload) => return panicked(payload.as_ref()),
+    };
+    match (CatchUnwind { inner: run }).await {
+        Ok(outcome) => outcome,
+        Err(payload) => panicked(payload.as_ref()),
+    }
+}
+
+/// The failed outcome of a runner that panicked.
+fn panicked(payload: &(dyn Any + Send)) -> TaskOutcome {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_owned());
+    TaskOutcome::failed(format!("the runner panicked: {message}"))
+}
+
+/// A future that catches a panic of the future it polls.
+struct CatchUnwind {
+    inner: BoxFuture<TaskOutcome>,
+}
+
+impl Future for CatchUnwind {
+    type Output = Result<TaskOutcome, Box<dyn Any + Send>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = &mut self.inner;
+        match catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
+            Ok(Poll::Ready(outcome)) => Poll::Ready(Ok(outcome)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => Poll::Ready(Err(payload)),
         }
     }
 }
