@@ -160,6 +160,9 @@ impl QueueTx for FaultyTx<'_> {
     fn release_leases(&mut self, owner: &str) -> Result<u64, StoreError> {
         self.inner.release_leases(owner)
     }
+    fn leases(&mut self, owner: &str) -> Result<Vec<baton_store::Lease>, StoreError> {
+        self.inner.leases(owner)
+    }
 }
 
 impl TimersTx for FaultyTx<'_> {
