@@ -18,12 +18,18 @@ use tokio::sync::broadcast;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+/// The worker id local runners claim tasks with unless configured otherwise (see
+/// [`EngineConfig::local_workers`](crate::EngineConfig::local_workers)).
+pub const LOCAL_WORKER: &str = "baton-local";
+
 /// How local runners are driven.
 #[derive(Debug, Clone)]
 pub struct DispatchConfig {
     /// Most tasks running at once, over all queues.
     pub concurrency: usize,
-    /// Worker id recorded on the tasks.
+    /// Worker id recorded on the tasks. The engine must list it in
+    /// [`EngineConfig::local_workers`](crate::EngineConfig::local_workers), so that an
+    /// attempt a crash interrupts is counted at the next start.
     pub worker_id: String,
     /// Most tasks claimed per poll.
     pub batch: usize,
@@ -37,7 +43,7 @@ impl Default for DispatchConfig {
     fn default() -> Self {
         DispatchConfig {
             concurrency: 64,
-            worker_id: "baton-local".to_string(),
+            worker_id: LOCAL_WORKER.to_string(),
             batch: 64,
             fail_unrouted: false,
         }
@@ -47,7 +53,9 @@ impl Default for DispatchConfig {
 /// Serves queues with `runners` until `cancel` fires: `queues` from the start, plus every
 /// queue that already holds tasks and every queue the engine announces later (dynamic
 /// forks and inline sub-workflows bring queues no definition listed). In-flight tasks
-/// are canceled at the end; their leases make them available again after a restart.
+/// are canceled at the end and stay leased until [`crate::Engine::shutdown`] gives the
+/// leases back: after a restart they run again, as the same attempt. (After a crash the
+/// leases are still there, and the next start records those attempts as failed.)
 pub async fn serve(
     engine: EngineHandle,
     runners: Arc<Runners>,
@@ -201,7 +209,8 @@ async fn run_one(
         };
         let outcome = run_guarded(runner, req, cancel.clone()).await;
         if cancel.is_cancelled() {
-            // Shutting down: leave the task leased; it runs again after a restart.
+            // Shutting down: no result. The engine's shutdown gives the lease back; the
+            // task runs again, as the same attempt, after a restart.
             return;
         }
         let event = outcome_event(c.task.task_id.clone(), outcome, worker);
