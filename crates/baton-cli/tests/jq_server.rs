@@ -1,5 +1,6 @@
 //! A real `baton server` running runaway jq programs: the task fails with the limit it
-//! hit, the server keeps answering while it runs, and it is still alive afterwards.
+//! hit, the server keeps answering while it runs, and it is still alive afterwards; and
+//! when the server itself is killed, its workers go too.
 
 mod common;
 use common::{baton, server};
@@ -139,15 +140,17 @@ fn failed_with(view: &Value, reason: &str) {
 #[test]
 fn runaway_jq_fails_its_task_and_the_server_lives_on() {
     let dir = tempfile::tempdir().expect("tmp");
-    let (mut child, url) = server(&dir.path().join("jq.db"));
+    let (child, url) = server(&dir.path().join("jq.db"));
+    let mut guard = KillOnDrop(child);
+    let child = &mut guard.0;
     register(dir.path(), &url);
 
-    let (view, _) = run_query(&url, &mut child, "def f: 1 + f; f");
+    let (view, _) = run_query(&url, child, "def f: 1 + f; f");
     failed_with(&view, "jq program recursed too deeply (stack overflow)");
     assert!(workers_of(child.id()).is_empty(), "the worker is gone");
 
     // The server's deadline is 5 s.
-    let (view, health_checks) = run_query(&url, &mut child, "last(repeat(1))");
+    let (view, health_checks) = run_query(&url, child, "last(repeat(1))");
     failed_with(&view, "jq program did not finish within 5s");
     assert!(
         health_checks >= 3,
@@ -155,17 +158,63 @@ fn runaway_jq_fails_its_task_and_the_server_lives_on() {
     );
     assert!(workers_of(child.id()).is_empty(), "the worker is gone");
 
-    let (view, _) = run_query(&url, &mut child, "[range(1e9)]");
+    let (view, _) = run_query(&url, child, "[range(1e9)]");
     failed_with(&view, "jq program exceeded its memory limit of 256 MiB");
     assert!(workers_of(child.id()).is_empty(), "the worker is gone");
 
     // Still alive, and jq still works.
-    assert!(alive(&mut child));
-    let (view, _) = run_query(&url, &mut child, ".a + 1");
+    assert!(alive(child));
+    let (view, _) = run_query(&url, child, ".a + 1");
     assert_eq!(view["status"], "COMPLETED", "{view}");
     assert_eq!(view["output"]["result"], 21, "{view}");
     assert_eq!(get_status(&url, "/health"), 200);
 
-    let _ = child.kill();
+    // A server killed while a program runs leaves no worker behind: a worker exits when
+    // its stdin closes (the idle one too).
+    ok(&baton()
+        .args([
+            "start",
+            "jq-check",
+            "--server",
+            &url,
+            "-i",
+            "query=last(repeat(1))",
+        ])
+        .output()
+        .expect("start"));
+    let started = Instant::now();
+    let workers = loop {
+        let w = workers_of(child.id());
+        if !w.is_empty() {
+            break w;
+        }
+        assert!(started.elapsed() < UPPER_BOUND, "no busy worker: {w:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    child.kill().expect("SIGKILL");
     let _ = child.wait();
+    let started = Instant::now();
+    while workers.iter().any(|w| is_worker(*w)) {
+        assert!(
+            started.elapsed() < UPPER_BOUND,
+            "workers outlived the server"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Kills the server even when an assertion fails, so no test leaves one running.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Whether a process is a live jq worker (a zombie has no command line).
+fn is_worker(pid: u32) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .is_ok_and(|c| String::from_utf8_lossy(&c).contains("__jq-worker"))
 }
