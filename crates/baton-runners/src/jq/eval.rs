@@ -45,7 +45,8 @@ pub enum JqError {
 }
 
 /// Compiles and runs `program` on `input`, returning all outputs. Runs on the calling thread
-/// with no time limit: use [`JqRunner`] for untrusted programs.
+/// with no limit of time, memory or depth: untrusted programs belong in a
+/// [`JqRunner`](super::JqRunner) with the [`JqSandbox::Process`](super::JqSandbox::Process) sandbox.
 ///
 /// # Errors
 /// See [`JqError`].

@@ -1,8 +1,9 @@
 //! The sandbox worker: the process side of [`super::JqSandbox::Process`].
 //!
 //! `baton __jq-worker --memory-limit BYTES` runs [`serve_stdio`]: it lowers its own
-//! resource limits first, then answers requests from stdin on stdout (see
-//! [`super::protocol`]) until stdin closes. Evaluations run one at a time on a thread with
+//! resource limits first, then answers requests from stdin on stdout (one JSON value per
+//! line each way: `{"program", "input"}` in, `{"outputs": [...]}`, `{"failed": ...}` or
+//! `{"panicked": "..."}` out) until stdin closes. Evaluations run one at a time on a thread with
 //! a large stack while the main thread keeps reading stdin, so the worker exits as soon as
 //! the runner closes the pipe or dies — even in the middle of a program that never ends.
 //!
