@@ -57,6 +57,18 @@ enum Command {
         #[command(subcommand)]
         command: DefCommand,
     },
+    /// The jq sandbox worker: evaluates JSON_JQ_TRANSFORM programs sent on stdin under
+    /// resource limits. Started by the jq runner itself, never by hand.
+    #[command(name = "__jq-worker", hide = true)]
+    JqWorker(JqWorkerArgs),
+}
+
+/// Arguments of the hidden `__jq-worker` subcommand.
+#[derive(Debug, clap::Args)]
+struct JqWorkerArgs {
+    /// Memory allowance of one program, in bytes.
+    #[arg(long, default_value_t = baton_runners::jq::DEFAULT_MEMORY_LIMIT)]
+    memory_limit: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -98,6 +110,11 @@ fn main() -> ExitCode {
         Command::Def {
             command: DefCommand::Register(args),
         } => block_on(cmd::ops::register(&args)),
+        // No runtime, no engine: the worker only evaluates (and is started with an
+        // empty environment, so BATON_LOG cannot make it chatty on stderr).
+        Command::JqWorker(args) => {
+            return baton_runners::jq::worker::serve_stdio(args.memory_limit);
+        }
     };
     match result {
         Ok(code) => code.into(),

@@ -1,5 +1,6 @@
 //! Crash safety: SIGKILL `baton run` at random points, run it again on the same database,
-//! and check that nothing committed was lost or applied twice.
+//! and check that nothing committed was lost or applied twice, and that each attempt a
+//! kill interrupted was counted as a failed one (then retried).
 
 use baton_core::{Event, TaskResultStatus, WorkflowStatus, replay};
 use baton_store::prelude::*;
@@ -128,9 +129,13 @@ fn sigkill_at_random_points_loses_nothing_and_applies_nothing_twice() {
         "every child's result arrived exactly once"
     );
     assert_eq!(all.len() as u64, 1 + N, "one parent and {N} children");
+    let mut interrupted: HashMap<String, usize> = HashMap::new();
     for w in &all {
-        check_workflow(&reader, &w.id);
+        for task in check_workflow(&reader, &w.id) {
+            *interrupted.entry(task).or_default() += 1;
+        }
     }
+    eprintln!("attempts interrupted by a kill, by task: {interrupted:?}");
 }
 
 fn parent_completed(db: &Path) -> bool {
@@ -149,7 +154,9 @@ fn parent_completed(db: &Path) -> bool {
         .is_ok_and(|ws| ws.iter().any(|w| w.parent_id.is_none()))
 }
 
-fn check_workflow(reader: &dyn Reader, id: &str) {
+/// Checks one workflow; returns the tasks whose attempts a kill interrupted (one entry
+/// per attempt).
+fn check_workflow(reader: &dyn Reader, id: &str) -> Vec<String> {
     let stored = reader.workflow(id).expect("read").expect("exists");
     assert_eq!(
         stored.meta.status,
@@ -177,6 +184,22 @@ fn check_workflow(reader: &dyn Reader, id: &str) {
         replayed, stored.state,
         "{id}: replaying the history gives the stored snapshot"
     );
+    // A kill interrupts the attempts that were running: each is a failed attempt (the
+    // task's retries, immediate here, finish the work); no other failure happens.
+    let mut interrupted = Vec::new();
+    for t in &stored.state.tasks {
+        if t.status == baton_core::TaskStatus::Failed {
+            interrupted.push(t.def_ref.clone());
+            assert_eq!(
+                t.reason.as_deref(),
+                Some(
+                    "the attempt was interrupted: baton stopped while its local runner `baton-local` ran it"
+                ),
+                "{id}: {}",
+                t.ref_name
+            );
+        }
+    }
     let mut results: HashMap<&str, usize> = HashMap::new();
     for e in &history {
         if let Event::TaskUpdated {
@@ -190,4 +213,5 @@ fn check_workflow(reader: &dyn Reader, id: &str) {
     for (task, n) in results {
         assert_eq!(n, 1, "{id}: the result of {task} was applied {n} times");
     }
+    interrupted
 }

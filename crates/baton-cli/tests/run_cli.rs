@@ -450,3 +450,145 @@ workflow:
     let output: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(output, serde_json::json!({"done": true}));
 }
+
+const INTERRUPTED: &str =
+    "the attempt was interrupted: baton stopped while its local runner `baton-local` ran it";
+
+/// SIGKILLs `baton run` of `def` once its task runs (its first attempt writes its pid to
+/// `pid_file` and sleeps), then `baton resume`s the run; returns the resume's output
+/// and the workflow id. The orphaned `sleep` is killed at the end.
+fn kill_during_first_attempt_then_resume(
+    def: &Path,
+    db: &Path,
+    pid_file: &Path,
+) -> (Output, String) {
+    let mut child = baton()
+        .arg("run")
+        .arg(def)
+        .arg("--db")
+        .arg(db)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(pid_file).is_ok_and(|p| p.trim().parse::<u32>().is_ok()) {
+        assert!(Instant::now() < deadline, "the first attempt never started");
+        assert!(
+            child.try_wait().expect("try_wait").is_none(),
+            "baton run ended"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let id = workflow_id(db);
+    let out = baton()
+        .args(["resume", &id, "--db"])
+        .arg(db)
+        .output()
+        .expect("resume");
+    if let Ok(pid) = std::fs::read_to_string(pid_file) {
+        let _ = Command::new("kill").args(["-KILL", pid.trim()]).status();
+    }
+    (out, id)
+}
+
+/// The attempts of task `r`, in order: (attempt, status, reason).
+fn attempts(db: &Path, id: &str, r: &str) -> Vec<(u32, baton_core::TaskStatus, Option<String>)> {
+    let reader = baton_store::sqlite::SqliteReader::open(db)
+        .map(|r| baton_runtime::CaughtUpReader::new(Box::new(r)))
+        .expect("reader");
+    let w = reader.workflow(id).expect("read").expect("workflow");
+    w.state
+        .tasks
+        .iter()
+        .filter(|t| t.ref_name == r)
+        .map(|t| (t.attempt, t.status, t.reason.clone()))
+        .collect()
+}
+
+/// A run killed while a local runner works on a task: on resume the interrupted
+/// attempt is a failed one and the retry runs — the same attempt is not run again.
+#[test]
+fn a_crash_during_a_task_counts_its_attempt_and_the_retry_runs() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let pid_file = dir.path().join("sleep.pid");
+    let def = write(
+        dir.path(),
+        "crashy.yaml",
+        &format!(
+            r#"
+workflow:
+  id: crashy
+  tasks:
+    - id: slow
+      retry_policy: {{max_attempts: 2, backoff: fixed, initial_delay: 100ms}}
+  runners:
+    slow:
+      exec: {{command: "if [ \"$BATON_ATTEMPT\" = 0 ]; then echo $$ > {p}; exec sleep 30; fi; echo '{{\"attempt\": '$BATON_ATTEMPT'}}'"}}
+"#,
+            p = pid_file.display()
+        ),
+    );
+    let db = dir.path().join("b.db");
+    let (out, id) = kill_during_first_attempt_then_resume(&def, &db, &pid_file);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let output: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(output, serde_json::json!({"attempt": 1}), "the retry ran");
+    assert_eq!(
+        attempts(&db, &id, "slow"),
+        [
+            (
+                0,
+                baton_core::TaskStatus::Failed,
+                Some(INTERRUPTED.to_string())
+            ),
+            (1, baton_core::TaskStatus::Completed, None),
+        ]
+    );
+}
+
+/// With no retries, the interrupted attempt fails the run on resume.
+#[test]
+fn a_crash_during_a_task_without_retries_fails_the_run() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let pid_file = dir.path().join("sleep.pid");
+    let def = write(
+        dir.path(),
+        "crashy.yaml",
+        &format!(
+            r#"
+workflow:
+  id: crashy-once
+  tasks:
+    - id: slow
+  runners:
+    slow:
+      exec: {{command: "echo $$ > {p}; exec sleep 30"}}
+"#,
+            p = pid_file.display()
+        ),
+    );
+    let db = dir.path().join("b.db");
+    let started = Instant::now();
+    let (out, id) = kill_during_first_attempt_then_resume(&def, &db, &pid_file);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(INTERRUPTED),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "the interrupted attempt did not run again"
+    );
+    assert_eq!(
+        attempts(&db, &id, "slow"),
+        [(
+            0,
+            baton_core::TaskStatus::Failed,
+            Some(INTERRUPTED.to_string())
+        )]
+    );
+}

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{ConfigError, RunnerConfig};
 use crate::http::HttpRunner;
 use crate::inline::{InlineRunner, LambdaRunner};
-use crate::jq::JqRunner;
+use crate::jq::{JqRunner, JqSandbox};
 use crate::task::{BoxFuture, Runner, TaskOutcome, TaskRequest};
 
 /// Routing table: queue name → runner.
@@ -43,15 +43,23 @@ impl Runners {
     }
 
     /// A table with the built-in runners: `HTTP`, `INLINE`, `LAMBDA`, `JSON_JQ_TRANSFORM`
-    /// and `NOOP`, keyed by those queue names.
+    /// and `NOOP`, keyed by those queue names. jq runs in the library default sandbox
+    /// ([`JqSandbox::from_env`]: in-thread unless `BATON_JQ_WORKER` names a worker).
     pub fn with_builtins() -> Self {
+        Runners::with_builtins_jq(JqSandbox::from_env())
+    }
+
+    /// The built-in runners of [`Runners::with_builtins`], with jq run where `jq` says.
+    /// Servers pass a [`JqSandbox::Process`]: it keeps runaway programs out of their
+    /// process.
+    pub fn with_builtins_jq(jq: JqSandbox) -> Self {
         let mut builtins: BTreeMap<String, Arc<dyn Runner>> = BTreeMap::new();
         builtins.insert("HTTP".to_owned(), Arc::new(HttpRunner::new()));
         builtins.insert("INLINE".to_owned(), Arc::new(InlineRunner::default()));
         builtins.insert("LAMBDA".to_owned(), Arc::new(LambdaRunner::default()));
         builtins.insert(
             "JSON_JQ_TRANSFORM".to_owned(),
-            Arc::new(JqRunner::default()),
+            Arc::new(JqRunner::with_sandbox(crate::jq::DEFAULT_DEADLINE, jq)),
         );
         builtins.insert("NOOP".to_owned(), Arc::new(NoopRunner));
         Runners {
@@ -221,7 +229,7 @@ where
 }
 
 /// The message of a panic payload, when it is a string.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_owned()
     } else if let Some(s) = payload.downcast_ref::<String>() {

@@ -3,22 +3,33 @@
 
 use crate::engine::{EngineError, EngineEvent, EngineHandle};
 use baton_core::{Event, Principal, TaskResultStatus};
-use baton_runners::{Runner, Runners, TaskOutcome, TaskRequest};
+use baton_runners::{BoxFuture, Runner, Runners, TaskOutcome, TaskRequest};
 use baton_store::Claimed;
+use std::any::Any;
 use std::collections::HashSet;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::sync::broadcast;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+/// The worker id local runners claim tasks with unless configured otherwise (see
+/// [`EngineConfig::local_workers`](crate::EngineConfig::local_workers)).
+pub const LOCAL_WORKER: &str = "baton-local";
+
 /// How local runners are driven.
 #[derive(Debug, Clone)]
 pub struct DispatchConfig {
     /// Most tasks running at once, over all queues.
     pub concurrency: usize,
-    /// Worker id recorded on the tasks.
+    /// Worker id recorded on the tasks. The engine must list it in
+    /// [`EngineConfig::local_workers`](crate::EngineConfig::local_workers), so that an
+    /// attempt a crash interrupts is counted at the next start.
     pub worker_id: String,
     /// Most tasks claimed per poll.
     pub batch: usize,
@@ -32,7 +43,7 @@ impl Default for DispatchConfig {
     fn default() -> Self {
         DispatchConfig {
             concurrency: 64,
-            worker_id: "baton-local".to_string(),
+            worker_id: LOCAL_WORKER.to_string(),
             batch: 64,
             fail_unrouted: false,
         }
@@ -42,7 +53,9 @@ impl Default for DispatchConfig {
 /// Serves queues with `runners` until `cancel` fires: `queues` from the start, plus every
 /// queue that already holds tasks and every queue the engine announces later (dynamic
 /// forks and inline sub-workflows bring queues no definition listed). In-flight tasks
-/// are canceled at the end; their leases make them available again after a restart.
+/// are canceled at the end and stay leased until [`crate::Engine::shutdown`] gives the
+/// leases back: after a restart they run again, as the same attempt. (After a crash the
+/// leases are still there, and the next start records those attempts as failed.)
 pub async fn serve(
     engine: EngineHandle,
     runners: Arc<Runners>,
@@ -194,9 +207,10 @@ async fn run_one(
             attempt: c.task.attempt,
             input: c.task.input.clone(),
         };
-        let outcome = runner.run(req, cancel.clone()).await;
+        let outcome = run_guarded(runner, req, cancel.clone()).await;
         if cancel.is_cancelled() {
-            // Shutting down: leave the task leased; it runs again after a restart.
+            // Shutting down: no result. The engine's shutdown gives the lease back; the
+            // task runs again, as the same attempt, after a restart.
             return;
         }
         let event = outcome_event(c.task.task_id.clone(), outcome, worker);
@@ -217,6 +231,53 @@ async fn run_one(
                     tokio::time::sleep(Duration::from_millis(100 * (attempt + 1))).await;
                 }
             }
+        }
+    }
+}
+
+/// Runs a runner, turning a panic — while it builds its future or while the future
+/// runs — into a failed outcome. Runners must not panic, but one that does would
+/// otherwise end this task's tokio task silently and leave the task leased until its
+/// lease expires.
+async fn run_guarded(
+    runner: &dyn Runner,
+    req: TaskRequest,
+    cancel: CancellationToken,
+) -> TaskOutcome {
+    let run = match catch_unwind(AssertUnwindSafe(|| runner.run(req, cancel))) {
+        Ok(run) => run,
+        Err(payload) => return panicked(payload.as_ref()),
+    };
+    match (CatchUnwind { inner: run }).await {
+        Ok(outcome) => outcome,
+        Err(payload) => panicked(payload.as_ref()),
+    }
+}
+
+/// The failed outcome of a runner that panicked.
+fn panicked(payload: &(dyn Any + Send)) -> TaskOutcome {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_owned());
+    TaskOutcome::failed(format!("the runner panicked: {message}"))
+}
+
+/// A future that catches a panic of the future it polls.
+struct CatchUnwind {
+    inner: BoxFuture<TaskOutcome>,
+}
+
+impl Future for CatchUnwind {
+    type Output = Result<TaskOutcome, Box<dyn Any + Send>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = &mut self.inner;
+        match catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
+            Ok(Poll::Ready(outcome)) => Poll::Ready(Ok(outcome)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => Poll::Ready(Err(payload)),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use baton_core::{Event, Outcome, Principal, TaskStatus, WorkflowStatus};
 use baton_model::{SubWorkflowSpec, Task, TaskDef, TaskKind, WorkflowDef};
-use baton_runners::{Runners, TaskOutcome};
+use baton_runners::{BoxFuture, Runner, Runners, TaskOutcome, TaskRequest};
 use baton_runtime::dispatch::{DispatchConfig, serve};
 use baton_runtime::{Engine, EngineConfig, EngineHandle, StartWorkflow, SystemClock};
 use baton_store::sqlite::{Durability, SqliteStore};
@@ -501,5 +501,62 @@ async fn a_task_queued_and_canceled_in_one_decision_leaves_no_queue_row() {
         .filter(|(_, n)| *n > 0)
         .collect();
     assert_eq!(left, Vec::new());
+    eng.shutdown().await;
+}
+
+/// A runner that panics: while it builds its future, or while the future runs.
+struct Panicking {
+    in_future: bool,
+}
+
+impl Runner for Panicking {
+    fn run(&self, _req: TaskRequest, _cancel: CancellationToken) -> BoxFuture<TaskOutcome> {
+        assert!(self.in_future, "boom while starting");
+        Box::pin(async { panic!("boom while running") })
+    }
+}
+
+/// A panicking runner fails its task with the panic's message; the task is not left
+/// leased, and the dispatcher goes on serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_runner_fails_its_task() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let eng = engine(&dir.path().join("b.db"));
+    let h = eng.handle();
+    let mut runners = Runners::new();
+    runners.insert("early", Arc::new(Panicking { in_future: false }));
+    runners.insert("late", Arc::new(Panicking { in_future: true }));
+    let cancel = CancellationToken::new();
+    let dispatcher = tokio::spawn(serve(
+        h.clone(),
+        Arc::new(runners),
+        vec!["early".into(), "late".into()],
+        DispatchConfig::default(),
+        cancel.clone(),
+    ));
+    for (queue, message) in [
+        ("early", "the runner panicked: boom while starting"),
+        ("late", "the runner panicked: boom while running"),
+        ("early", "the runner panicked: boom while starting"),
+    ] {
+        let def = load(&format!(
+            r#"{{"name": "p_{queue}", "tasks": [
+                {{"name": "{queue}", "taskReferenceName": "a", "retryCount": 0}}]}}"#
+        ));
+        let id = h
+            .start(StartWorkflow {
+                definition: Some(def),
+                ..Default::default()
+            })
+            .await
+            .expect("start");
+        let w = wait_end(&h, &id).await;
+        assert_eq!(w.meta.status, WorkflowStatus::Failed);
+        let task = w.state.latest("a").expect("the task");
+        assert_eq!(task.status, TaskStatus::Failed);
+        assert_eq!(task.reason.as_deref(), Some(message));
+    }
+    cancel.cancel();
+    dispatcher.await.expect("the dispatcher ends cleanly");
     eng.shutdown().await;
 }

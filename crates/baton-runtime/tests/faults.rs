@@ -27,6 +27,8 @@ struct Faults {
     conflict_append: AtomicBool,
     /// Commits that failed on purpose.
     failed: AtomicUsize,
+    /// Never give leases back, as a process killed before its graceful stop.
+    keep_leases: AtomicBool,
     /// Another writer's work, committed in its own transaction just before the engine's
     /// next one begins (as a second node sharing the database would).
     other_writer: std::sync::Mutex<Option<OtherWriter>>,
@@ -158,7 +160,13 @@ impl QueueTx for FaultyTx<'_> {
         self.inner.claim(queue, max, now, lease_ms, worker, owner)
     }
     fn release_leases(&mut self, owner: &str) -> Result<u64, StoreError> {
+        if self.faults.keep_leases.load(Ordering::SeqCst) {
+            return Ok(0);
+        }
         self.inner.release_leases(owner)
+    }
+    fn leases(&mut self, owner: &str) -> Result<Vec<baton_store::Lease>, StoreError> {
+        self.inner.leases(owner)
     }
 }
 
@@ -572,4 +580,130 @@ async fn an_injected_conflict_fails_its_batch_cleanly() {
     );
     assert!(reader.workflow("c-1").expect("read").is_some());
     engine.shutdown().await;
+}
+
+/// An engine on the SQLite file at `path`; with `crash`, it never gives its leases back,
+/// so its `shutdown` leaves them as a killed process would.
+fn engine_at(path: &std::path::Path, crash: bool) -> Engine {
+    let faults = Arc::new(Faults::default());
+    faults.keep_leases.store(crash, Ordering::SeqCst);
+    let store = FaultyStore {
+        inner: SqliteStore::open(path, Durability::Normal).expect("open"),
+        faults,
+    };
+    Engine::start(store, Arc::new(SystemClock), EngineConfig::default()).expect("engine")
+}
+
+/// Polls one task of `queue` as `worker`.
+async fn claim(h: &baton_runtime::EngineHandle, queue: &str, worker: &str) -> Claimed {
+    h.poll(queue, 1, worker, Duration::from_secs(5))
+        .await
+        .expect("poll")
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("nothing to claim on {queue}"))
+}
+
+fn workflow(h: &baton_runtime::EngineHandle, id: &str) -> StoredWorkflow {
+    h.reader()
+        .expect("reader")
+        .workflow(id)
+        .expect("read")
+        .expect("workflow")
+}
+
+const INTERRUPTED: &str =
+    "the attempt was interrupted: baton stopped while its local runner `baton-local` ran it";
+
+/// After a crash, an attempt a local runner held is a failed attempt: the retry policy
+/// schedules a new one (or, with no retries left, fails the workflow) instead of the
+/// same attempt being handed out again. A remote worker's lease is only released.
+#[tokio::test]
+async fn a_crash_fails_the_local_attempts_it_interrupted_and_releases_remote_ones() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("c.db");
+    let retried = load(
+        r#"{"name": "retried", "tasks": [
+            {"name": "local_q", "taskReferenceName": "a", "retryCount": 1}]}"#,
+    );
+    let last = load(
+        r#"{"name": "last", "tasks": [
+            {"name": "last_q", "taskReferenceName": "a", "retryCount": 0}]}"#,
+    );
+    let remote = one_worker_task("remote");
+    let eng = engine_at(&path, true);
+    let h = eng.handle();
+    for (def, id) in [(&retried, "r"), (&last, "l"), (&remote, "x")] {
+        h.start(start(def, id)).await.expect("start");
+    }
+    let first = claim(&h, "local_q", "baton-local").await;
+    claim(&h, "last_q", "baton-local").await;
+    let held = claim(&h, "remote_q", "remote-7").await;
+    eng.shutdown().await;
+
+    let eng = engine_at(&path, false);
+    let h = eng.handle();
+    let r = workflow(&h, "r");
+    assert_eq!(r.meta.status, WorkflowStatus::Running);
+    let attempts: Vec<_> = r.state.tasks.iter().filter(|t| t.ref_name == "a").collect();
+    assert_eq!(attempts.len(), 2, "{attempts:?}");
+    assert_eq!(attempts[0].task_id, first.task.task_id);
+    assert_eq!(attempts[0].status, baton_core::TaskStatus::Failed);
+    assert_eq!(attempts[0].reason.as_deref(), Some(INTERRUPTED));
+    assert_eq!(attempts[1].attempt, 1, "the retry is a new attempt");
+    assert_eq!(attempts[1].status, baton_core::TaskStatus::Scheduled);
+    let history = h.reader().expect("reader").history("r").expect("history");
+    assert!(
+        history.iter().any(|e| matches!(&e.event,
+            Event::TaskUpdated { task_id, by, .. }
+                if *task_id == first.task.task_id && *by == Principal::system())),
+        "the engine recorded the failed attempt in the history"
+    );
+
+    let l = workflow(&h, "l");
+    assert_eq!(l.meta.status, WorkflowStatus::Failed, "no retries left");
+    let a = l.state.latest("a").expect("task");
+    assert_eq!(a.status, baton_core::TaskStatus::Failed);
+    assert_eq!(a.reason.as_deref(), Some(INTERRUPTED));
+
+    let x = workflow(&h, "x");
+    let a = x.state.latest("a").expect("task");
+    assert_eq!(a.status, baton_core::TaskStatus::InProgress);
+    assert_eq!(a.attempt, 0);
+    let again = claim(&h, "remote_q", "remote-8").await;
+    assert_eq!(
+        again.task.task_id, held.task.task_id,
+        "the remote lease was released: the same attempt is handed out again"
+    );
+    let sizes = h.reader().expect("reader").queue_sizes().expect("sizes");
+    assert!(
+        !sizes.iter().any(|(q, n)| q == "last_q" && *n > 0),
+        "the failed attempt left its queue: {sizes:?}"
+    );
+    eng.shutdown().await;
+}
+
+/// A graceful stop gives leases back: after a restart the task runs again as the same
+/// attempt; nothing is counted as failed.
+#[tokio::test]
+async fn a_graceful_stop_costs_no_attempt() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("g.db");
+    let eng = engine_at(&path, false);
+    let h = eng.handle();
+    h.start(start(&one_worker_task("calm"), "c"))
+        .await
+        .expect("start");
+    let first = claim(&h, "calm_q", "baton-local").await;
+    eng.shutdown().await;
+
+    let eng = engine_at(&path, false);
+    let h = eng.handle();
+    let c = workflow(&h, "c");
+    assert_eq!(c.state.tasks.len(), 1, "{:?}", c.state.tasks);
+    assert_eq!(c.state.tasks[0].status, baton_core::TaskStatus::InProgress);
+    let again = claim(&h, "calm_q", "baton-local").await;
+    assert_eq!(again.task.task_id, first.task.task_id);
+    assert_eq!(again.task.attempt, 0);
+    eng.shutdown().await;
 }

@@ -151,6 +151,11 @@ pub trait QueueTx {
     /// Releases the leases node `owner` handed out (when that node restarts, its
     /// workers' leases are void); other nodes' leases are left alone and simply expire.
     fn release_leases(&mut self, owner: &str) -> Result<u64, StoreError>;
+    /// Every lease node `owner` handed out that is still on a queued task, expired or
+    /// not (an expired lease still names the last worker that got the task), ordered by
+    /// task id. A restarting node reads them to tell which attempts its own runners were
+    /// running when it stopped.
+    fn leases(&mut self, owner: &str) -> Result<Vec<Lease>, StoreError>;
 }
 
 /// Timers in a write transaction.

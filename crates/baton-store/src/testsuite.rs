@@ -358,6 +358,96 @@ pub fn queue_claim_lease_dequeue(store: &mut dyn Store) {
     );
 }
 
+/// Leases are listed per node with the worker that holds each, expired ones included
+/// (a lease taken over after expiry names its new worker); dequeued, re-enqueued and
+/// released tasks are no longer leased.
+pub fn leases_by_owner(store: &mut dyn Store) {
+    create(store, "w1");
+    create(store, "w2");
+    let mut tx = store.begin().expect("begin");
+    let tasks = [
+        ("w1", "t-a"),
+        ("w2", "t-b"),
+        ("w1", "t-c"),
+        ("w1", "t-d"),
+        ("w1", "t-e"),
+    ];
+    for (at, (wf, id)) in (0u64..).zip(tasks) {
+        tx.enqueue(wf, &queued(id, "q", at)).expect("enqueue");
+    }
+    assert_eq!(
+        tx.claim("q", 2, 10, 100, "local", "n1")
+            .expect("claim")
+            .len(),
+        2
+    );
+    assert_eq!(
+        tx.claim("q", 1, 10, 100, "remote", "n1")
+            .expect("claim")
+            .len(),
+        1
+    );
+    assert_eq!(
+        tx.claim("q", 1, 10, 100, "w9", "n2").expect("claim").len(),
+        1
+    );
+    tx.commit().expect("commit");
+    let lease = |wf: &str, task: &str, worker: &str| crate::Lease {
+        workflow_id: wf.into(),
+        task_id: task.into(),
+        worker_id: worker.into(),
+    };
+    let mut tx = store.begin().expect("begin");
+    assert_eq!(
+        tx.leases("n1").expect("leases"),
+        [
+            lease("w1", "t-a", "local"),
+            lease("w2", "t-b", "local"),
+            lease("w1", "t-c", "remote"),
+        ],
+        "n1's leases, by task id, with their workers; t-e was never leased"
+    );
+    assert_eq!(
+        tx.leases("n2").expect("leases"),
+        [lease("w1", "t-d", "w9")],
+        "another node's leases are its own"
+    );
+    assert!(tx.leases("n3").expect("leases").is_empty());
+    let late = tx.claim("q", 2, 500, 100, "other", "n1").expect("claim");
+    let mut late: Vec<&str> = late.iter().map(|c| c.task.task_id.as_str()).collect();
+    late.sort_unstable();
+    assert_eq!(
+        late,
+        ["t-a", "t-e"],
+        "t-e is due, and t-a's lease expired at 110"
+    );
+    assert_eq!(
+        tx.leases("n1").expect("leases"),
+        [
+            lease("w1", "t-a", "other"),
+            lease("w2", "t-b", "local"),
+            lease("w1", "t-c", "remote"),
+            lease("w1", "t-e", "other"),
+        ],
+        "a lease names the worker that got the task last"
+    );
+    tx.dequeue("t-a").expect("dequeue");
+    tx.enqueue("w2", &queued("t-b", "q", 0))
+        .expect("enqueue again");
+    assert_eq!(
+        tx.leases("n1").expect("leases"),
+        [lease("w1", "t-c", "remote"), lease("w1", "t-e", "other")],
+        "a dequeued or re-enqueued task is not leased"
+    );
+    tx.release_leases("n1").expect("release");
+    assert!(
+        tx.leases("n1").expect("leases").is_empty(),
+        "released leases are gone"
+    );
+    assert_eq!(tx.leases("n2").expect("leases").len(), 1);
+    tx.commit().expect("commit");
+}
+
 /// Enqueueing a task id again replaces its row.
 pub fn enqueue_replaces_the_same_task(store: &mut dyn Store) {
     create(store, "w1");
@@ -787,6 +877,7 @@ macro_rules! store_contract_tests {
             idempotency_keys,
             uncommitted_transaction_leaves_no_trace,
             queue_claim_lease_dequeue,
+            leases_by_owner,
             enqueue_replaces_the_same_task,
             timers,
             task_logs,

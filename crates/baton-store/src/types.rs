@@ -161,6 +161,17 @@ pub struct Claimed {
     pub task: QueuedTask,
 }
 
+/// A lease on a queued task: who holds it (see [`crate::QueueTx::leases`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Lease {
+    /// The task's workflow.
+    pub workflow_id: String,
+    /// The leased attempt.
+    pub task_id: String,
+    /// The worker it was handed to.
+    pub worker_id: String,
+}
+
 /// Which workflows to list.
 #[derive(Debug, Clone, Default)]
 pub struct WorkflowFilter {

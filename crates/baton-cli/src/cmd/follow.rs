@@ -4,7 +4,7 @@ use super::local::duration;
 use crate::exit::Code;
 use baton_core::{TaskStatus, WorkflowStatus};
 use baton_runners::Runners;
-use baton_runtime::dispatch::{DispatchConfig, serve};
+use baton_runtime::dispatch::serve;
 use baton_runtime::{Engine, EngineEvent};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
@@ -35,10 +35,7 @@ pub async fn follow(
 ) -> anyhow::Result<Code> {
     let handle = engine.handle();
     let cancel = CancellationToken::new();
-    let config = DispatchConfig {
-        fail_unrouted: true,
-        ..DispatchConfig::default()
-    };
+    let config = super::local::dispatch_config(true);
     let dispatcher = tokio::spawn(serve(
         handle.clone(),
         runners,

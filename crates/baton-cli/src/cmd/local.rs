@@ -2,7 +2,9 @@
 
 use anyhow::{Context as _, bail};
 use baton_model::{Reach, WorkflowDef};
+use baton_runners::jq::JqSandbox;
 use baton_runners::{RunnerConfig, Runners};
+use baton_runtime::dispatch::DispatchConfig;
 use baton_runtime::{Engine, EngineConfig, SystemClock};
 use baton_store::sqlite::{Durability, SqliteStore};
 use serde_json::{Map, Value};
@@ -14,15 +16,26 @@ use std::sync::Arc;
 /// The embedded database file used when `--db` is not given.
 pub const DEFAULT_DB: &str = "baton.db";
 
-/// Starts an engine on the SQLite file at `db` (created if missing).
+/// How `baton run`, `resume` and `server` drive their local runners; `fail_unrouted`
+/// when nothing else could ever pick up a task no runner serves.
+pub fn dispatch_config(fail_unrouted: bool) -> DispatchConfig {
+    DispatchConfig {
+        fail_unrouted,
+        ..DispatchConfig::default()
+    }
+}
+
+/// Starts an engine on the SQLite file at `db` (created if missing). The engine knows
+/// the local runners' worker id, so an attempt they ran when a previous process was
+/// killed counts as failed instead of running again unnoticed.
 pub fn open_engine(db: &Path) -> anyhow::Result<Engine> {
     let store = SqliteStore::open(db, Durability::Full)
         .with_context(|| format!("cannot open database `{}`", db.display()))?;
-    Ok(Engine::start(
-        store,
-        Arc::new(SystemClock),
-        EngineConfig::default(),
-    )?)
+    let config = EngineConfig {
+        local_workers: vec![dispatch_config(false).worker_id],
+        ..EngineConfig::default()
+    };
+    Ok(Engine::start(store, Arc::new(SystemClock), config)?)
 }
 
 /// Opens a read-only view of an existing database.
@@ -46,7 +59,7 @@ pub fn runners(
     file: Option<&Path>,
     def_dir: &Path,
 ) -> anyhow::Result<Arc<Runners>> {
-    let mut r = Runners::with_builtins();
+    let mut r = Runners::with_builtins_jq(jq_sandbox()?);
     if let Some(path) = file {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read runners file `{}`", path.display()))?;
@@ -63,6 +76,15 @@ pub fn runners(
             .context("the definition's `runners:` block")?;
     }
     Ok(Arc::new(r))
+}
+
+/// jq programs of `baton run` and `baton server` run in worker processes of this very
+/// executable (`baton __jq-worker`), so no program can take the process down or keep it
+/// busy; there is no in-process fallback.
+pub fn jq_sandbox() -> anyhow::Result<JqSandbox> {
+    let me = std::env::current_exe()
+        .context("cannot find the baton executable to run the jq sandbox with")?;
+    Ok(JqSandbox::baton_worker(me))
 }
 
 /// The folder a file is in (`.` for a bare file name).

@@ -3,7 +3,7 @@
 
 use super::local::{self, DEFAULT_DB};
 use crate::exit::Code;
-use baton_runtime::dispatch::{DispatchConfig, serve};
+use baton_runtime::dispatch::serve;
 use baton_server::ServerConfig;
 use clap::Args;
 use std::net::SocketAddr;
@@ -59,7 +59,7 @@ pub async fn run(args: &ServerArgs) -> anyhow::Result<Code> {
         engine.handle(),
         runners,
         Vec::new(),
-        DispatchConfig::default(),
+        local::dispatch_config(false),
         cancel.clone(),
     ));
     let config = ServerConfig {

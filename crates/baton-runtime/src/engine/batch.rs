@@ -31,7 +31,7 @@ const TIMERS_PER_BATCH: usize = 1024;
 pub(crate) struct Worker {
     store: Option<Box<dyn Store>>,
     clock: Arc<dyn Clock>,
-    config: EngineConfig,
+    pub(super) config: EngineConfig,
     signals: Arc<QueueSignals>,
     events: broadcast::Sender<EngineEvent>,
     numbered: broadcast::Sender<Arc<Vec<NumberedEvent>>>,
@@ -203,6 +203,7 @@ impl Worker {
                 Ok(c) => Some(c),
                 Err(mpsc::RecvTimeoutError::Timeout) => None,
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    self.release_leases();
                     self.close_log_files();
                     return;
                 }
@@ -228,6 +229,7 @@ impl Worker {
             self.process(cmds);
             self.wake_delayed();
             if !stop.is_empty() {
+                self.release_leases();
                 // Log lines of committed batches are written before anyone hears "stopped".
                 self.close_log_files();
                 for s in stop {
@@ -261,8 +263,24 @@ impl Worker {
         }
     }
 
+    /// A graceful stop: gives back every lease this node handed out, so the next start
+    /// finds only what a crash left (see `EngineConfig::local_workers`). A failure
+    /// here leaves them to that start, which then counts local attempts as interrupted.
+    fn release_leases(&mut self) {
+        let Some(store) = self.store.as_mut() else {
+            return;
+        };
+        let released = store.begin().and_then(|mut tx| {
+            let n = tx.release_leases(&self.config.node_id)?;
+            tx.commit().map(|()| n)
+        });
+        if let Err(e) = released {
+            tracing::warn!(error = %e, "cannot give back this node's leases at shutdown");
+        }
+    }
+
     /// Decides and commits one batch of commands (plus due timers).
-    fn process(&mut self, mut cmds: Vec<Command>) {
+    pub(super) fn process(&mut self, mut cmds: Vec<Command>) {
         let now = self.clock.now();
         let mut b = Batch::default();
         let timers_due = self.next_timer.is_some_and(|t| t <= now);
@@ -380,6 +398,10 @@ impl Worker {
                     self.fail(b, e.into());
                 }
                 self.cache.invalidate_registry();
+            }
+            Command::Recover(reply) => {
+                let r = self.recover_leases(tx, now, b);
+                b.replies.push(Reply::Unit(reply, r));
             }
             Command::Shutdown(reply) => {
                 let _ = reply.send(());
@@ -830,6 +852,7 @@ fn refuse(cmd: Command, e: &EngineError) {
         }
         Command::RemoveWorkflow(_, r) => drop(r.send(Err(e.clone()))),
         Command::WithTx(_) => {}
+        Command::Recover(r) => drop(r.send(Err(e.clone()))),
         Command::Shutdown(r) => drop(r.send(())),
     }
 }

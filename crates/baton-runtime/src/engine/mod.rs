@@ -4,6 +4,7 @@ mod batch;
 mod cache;
 mod commands;
 mod event_log;
+mod recover;
 mod start;
 
 use crate::clock::Clock;
@@ -230,8 +231,15 @@ pub struct EngineConfig {
     /// Workflows kept in memory between events (ended ones are dropped at once).
     pub cache_capacity: usize,
     /// This node's id: the owner of the leases it hands out. At start the engine
-    /// releases the leases of this id only (its previous run's), never another node's.
+    /// looks at the leases of this id only (its previous run's), never another node's.
     pub node_id: String,
+    /// Worker ids of this node's in-process runners (the dispatcher's
+    /// [`DispatchConfig::worker_id`](crate::dispatch::DispatchConfig::worker_id)). A
+    /// graceful stop gives every lease back, so a lease one of them still holds at start
+    /// is an attempt a crash interrupted: it is recorded as failed, and the task's retry
+    /// policy decides what comes next. Leases of other workers (remote ones, over HTTP)
+    /// are released: their tasks are handed out again, as the same attempt.
+    pub local_workers: Vec<String>,
 }
 
 impl Default for EngineConfig {
@@ -241,6 +249,7 @@ impl Default for EngineConfig {
             default_lease_ms: 600_000,
             cache_capacity: 5_000,
             node_id: "local".to_string(),
+            local_workers: vec![crate::dispatch::LOCAL_WORKER.to_string()],
         }
     }
 }
@@ -293,6 +302,9 @@ pub(crate) enum Command {
     RegisterTaskDef(Box<TaskDef>, oneshot::Sender<Result<(), EngineError>>),
     RemoveWorkflow(String, oneshot::Sender<Result<bool, EngineError>>),
     WithTx(TxJob),
+    /// Start-up: fail the attempts a crash interrupted, release the other leases (see
+    /// [`EngineConfig::local_workers`]). Only [`Engine::start`] sends it, first.
+    Recover(oneshot::Sender<Result<(), EngineError>>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -314,19 +326,17 @@ pub struct EngineHandle {
 }
 
 impl Engine {
-    /// Starts the engine thread over `store`. Leases this node (`config.node_id`) handed
-    /// out in a previous run are released, so its unfinished tasks are handed out again;
-    /// other nodes' leases are theirs until they expire.
+    /// Starts the engine thread over `store`. First, in one transaction decided like any
+    /// other, it settles the leases this node (`config.node_id`) still held when its
+    /// previous run stopped: attempts its local runners held were interrupted by a
+    /// crash and are recorded as failed; the other leases are released, so their tasks
+    /// are handed out again (see [`EngineConfig::local_workers`]). Other nodes' leases
+    /// are theirs until they expire.
     pub fn start<S: Store + 'static>(
-        mut store: S,
+        store: S,
         clock: Arc<dyn Clock>,
         config: EngineConfig,
     ) -> Result<Engine, EngineError> {
-        {
-            let mut tx = store.begin()?;
-            tx.release_leases(&config.node_id)?;
-            tx.commit()?;
-        }
         let (tx, rx) = mpsc::channel();
         let signals = Arc::new(QueueSignals::default());
         let (events, _) = broadcast::channel(16_384);
@@ -341,6 +351,17 @@ impl Engine {
             events.clone(),
             numbered.clone(),
         );
+        // Decided here, before the thread runs anything else, so a failure is start's.
+        let (reply, mut recovered) = oneshot::channel();
+        worker.process(vec![Command::Recover(reply)]);
+        match recovered.try_recv() {
+            Ok(result) => result?,
+            Err(_) => {
+                return Err(EngineError::Internal(
+                    "the start-up lease check gave no answer".to_string(),
+                ));
+            }
+        }
         let thread = std::thread::Builder::new()
             .name("baton-engine".into())
             .spawn(move || worker.run(rx))
@@ -363,7 +384,9 @@ impl Engine {
         self.handle.clone()
     }
 
-    /// Finishes the commands already sent, commits, and stops the thread.
+    /// Finishes the commands already sent, commits, gives back every lease this node
+    /// handed out (stop local runners first: their tasks then run again, as the same
+    /// attempt, after a restart), and stops the thread.
     pub async fn shutdown(mut self) {
         let (reply, done) = oneshot::channel();
         if self.handle.tx.send(Command::Shutdown(reply)).is_ok() {

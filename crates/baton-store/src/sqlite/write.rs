@@ -2,7 +2,7 @@
 
 use super::{ROW_FORMAT, check_format, content_hash, corrupt, db, status_from_str};
 use crate::prelude::*;
-use crate::{Claimed, StoreError, StoredWorkflow, WorkflowMeta};
+use crate::{Claimed, Lease, StoreError, StoredWorkflow, WorkflowMeta};
 use baton_model::{TaskDef, WorkflowDef};
 use baton_state::{Event, QueuedTask, Timer, Timestamp, WorkflowState};
 use rusqlite::{OptionalExtension, params};
@@ -480,6 +480,26 @@ impl QueueTx for SqliteTx<'_> {
             .execute([owner])
             .map_err(db)?;
         Ok(n as u64)
+    }
+
+    fn leases(&mut self, owner: &str) -> Result<Vec<Lease>, StoreError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT workflow_id, task_id, worker_id FROM queue \
+                 WHERE lease_owner = ?1 AND worker_id IS NOT NULL ORDER BY task_id",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([owner], |r| {
+                Ok(Lease {
+                    workflow_id: r.get(0)?,
+                    task_id: r.get(1)?,
+                    worker_id: r.get(2)?,
+                })
+            })
+            .map_err(db)?;
+        rows.collect::<Result<_, _>>().map_err(db)
     }
 }
 
