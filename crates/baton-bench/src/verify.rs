@@ -23,7 +23,9 @@ pub fn check(state: &WorkflowState, want: &Expected) -> anyhow::Result<()> {
     let simple: Vec<_> = state
         .tasks
         .iter()
-        .filter(|t| t.task_type == baton_model::TaskType::Simple || t.task_type.as_str() == "INLINE")
+        .filter(|t| {
+            t.task_type == baton_model::TaskType::Simple || t.task_type.as_str() == "INLINE"
+        })
         .collect();
     let done = simple
         .iter()

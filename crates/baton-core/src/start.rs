@@ -8,7 +8,6 @@ use baton_expr::template;
 use baton_model::{Evaluator, SwitchSpec, Task, TaskDef, TaskKind};
 use serde_json::{Map, Value};
 
-
 impl Decider<'_> {
     /// Creates attempt `attempt` of `task` and runs its start semantics.
     pub(crate) fn start_task(&mut self, task: &Task, suffix: &str, attempt: u32) -> usize {

@@ -17,7 +17,9 @@ pub fn compact_copy(v: &Value) -> Value {
 
 /// A copy of `m` holding exactly its entries, compacted all the way down.
 pub fn compact_copy_map(m: &Map<String, Value>) -> Map<String, Value> {
-    m.iter().map(|(k, v)| (k.clone(), compact_copy(v))).collect()
+    m.iter()
+        .map(|(k, v)| (k.clone(), compact_copy(v)))
+        .collect()
 }
 
 /// `v` rebuilt so that its maps and lists hold exactly their entries.

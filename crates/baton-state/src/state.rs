@@ -323,7 +323,9 @@ struct ForkCursors(std::sync::Mutex<HashMap<usize, ForkCursor>>);
 impl ForkCursors {
     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<usize, ForkCursor>> {
         // A panic elsewhere cannot leave a map of plain values half-written.
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

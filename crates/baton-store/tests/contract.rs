@@ -164,7 +164,8 @@ fn rows_in_a_newer_format_are_refused_not_misread() {
         .expect("bump");
     too_new(reader.history("f1").map(drop), "event 0 of workflow f1");
     // Checkpoints have a shape of their own (format 2: compressed JSON).
-    conn.execute_batch("UPDATE history SET format = 1").expect("reset");
+    conn.execute_batch("UPDATE history SET format = 1")
+        .expect("reset");
     assert!(reader.workflow("f1").expect("current checkpoint").is_some());
     conn.execute_batch("UPDATE checkpoints SET format = 3")
         .expect("bump");
