@@ -171,7 +171,7 @@ fn runaway_jq_fails_its_task_and_the_server_lives_on() {
 
     // A server killed while a program runs leaves no worker behind: a worker exits when
     // its stdin closes (the idle one too).
-    ok(&baton()
+    let id = ok(&baton()
         .args([
             "start",
             "jq-check",
@@ -181,7 +181,9 @@ fn runaway_jq_fails_its_task_and_the_server_lives_on() {
             "query=last(repeat(1))",
         ])
         .output()
-        .expect("start"));
+        .expect("start"))
+    .trim()
+    .to_string();
     let started = Instant::now();
     let workers = loop {
         let w = workers_of(child.id());
@@ -201,6 +203,36 @@ fn runaway_jq_fails_its_task_and_the_server_lives_on() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+
+    // A restart on the same database does not run the interrupted program again as if
+    // nothing happened: the attempt counts (retryCount 0), the workflow fails with the
+    // reason, and the server stays up.
+    let (child, url) = server(&dir.path().join("jq.db"));
+    let mut guard = KillOnDrop(child);
+    let child = &mut guard.0;
+    let started = Instant::now();
+    let view = loop {
+        assert!(alive(child), "the restarted server died");
+        assert_eq!(
+            get_status(&url, "/health"),
+            200,
+            "/health after the restart"
+        );
+        let view: Value = serde_json::from_str(&ok(&baton()
+            .args(["status", &id, "--json", "--server", &url])
+            .output()
+            .expect("status")))
+        .expect("a JSON view");
+        if view["status"] != "RUNNING" {
+            break view;
+        }
+        assert!(started.elapsed() < UPPER_BOUND, "did not end: {view}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(view["status"], "FAILED", "{view}");
+    let reason = view["tasks"][0]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("the attempt was interrupted"), "{view}");
+    assert!(alive(child), "the restarted server lives on");
 }
 
 /// Kills the server even when an assertion fails, so no test leaves one running.

@@ -26,12 +26,19 @@ pub fn server(db: &Path) -> (Child, String) {
         .expect("spawn server");
     let stderr = child.stderr.take().expect("stderr");
     let mut lines = BufReader::new(stderr).lines();
-    let first = lines.next().expect("a line").expect("readable");
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {first:?}"))
-        .to_string();
+    // Warnings (an interrupted attempt found at start, say) may come before the line
+    // that announces the address.
+    let mut seen = Vec::new();
+    let url = loop {
+        let line = match lines.next() {
+            Some(l) => l.expect("readable"),
+            None => panic!("the server exited without announcing its URL: {seen:?}"),
+        };
+        if let Some(w) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+            break w.to_string();
+        }
+        seen.push(line);
+    };
     // Keep draining stderr so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     (child, url)
