@@ -2,7 +2,7 @@
 //! `/health` answering, and SIGTERM during one stops the server in bounded time.
 
 mod common;
-use common::server;
+use common::{server, wait_exit};
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
@@ -91,15 +91,9 @@ fn a_huge_registration_leaves_health_answering_and_sigterm_bounded() {
         .status()
         .expect("kill");
     assert!(term.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the server did not stop within 30 s of SIGTERM during a registration"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_exit(
+        &mut child,
+        Duration::from_secs(30),
+        "the server did not stop within 30 s of SIGTERM during a registration",
+    );
 }

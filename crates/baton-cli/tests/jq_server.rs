@@ -3,28 +3,17 @@
 //! when the server itself is killed, its workers go too.
 
 mod common;
-use common::{baton, server};
+use common::{baton, ok, server};
 
 use serde_json::{Value, json};
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Output};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 /// Generous: a noisy 2-core machine must never make this test fail.
 const UPPER_BOUND: Duration = Duration::from_secs(30);
-
-fn ok(out: &Output) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
 
 /// `GET path` on the server; the status code.
 fn get_status(url: &str, path: &str) -> u16 {

@@ -1,21 +1,10 @@
 //! `baton server` and the CLI verbs over it (`--server URL`) and over a local database.
 
 mod common;
-use common::{baton, repo, server};
+use common::{baton, ok, repo, server, wait_exit};
 
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn ok(out: &Output) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
 
 #[test]
 fn register_start_status_logs_list_over_a_server_then_sigterm() {
@@ -102,17 +91,11 @@ fn register_start_status_logs_list_over_a_server_then_sigterm() {
         .status()
         .expect("kill");
     assert!(term.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let code = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s.code();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the server did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let code = wait_exit(
+        &mut child,
+        Duration::from_secs(20),
+        "the server did not stop on SIGTERM",
+    );
     assert_eq!(code, Some(0), "graceful shutdown exits 0");
 }
 
