@@ -55,17 +55,13 @@ impl Decider<'_> {
             TaskKind::Wait => self.start_wait(idx),
             TaskKind::Human(_) => {
                 self.begin(idx);
-                let td = self.task_def_of(idx);
-                if td.timeout_ms > 0 {
-                    self.timer(
-                        TimerKind::TaskTimeout,
-                        idx,
-                        self.now.saturating_add(td.timeout_ms),
-                    );
-                }
+                self.arm_task_timeout(idx);
             }
             TaskKind::SubWorkflow(spec) => {
                 self.begin(idx);
+                // The child's own timeout bounds the child; this one bounds the task
+                // (and on firing terminates the child).
+                self.arm_task_timeout(idx);
                 let child = format!("{}.sub", self.st.tasks[idx].task_id);
                 self.st.tasks[idx].control.child_id = Some(child.clone());
                 self.st.tasks[idx].output = serde_json::json!({ "subWorkflowId": child });
@@ -95,6 +91,18 @@ impl Decider<'_> {
             }
         }
         idx
+    }
+
+    /// Arms the task timeout of attempt `idx` when its task definition has one.
+    fn arm_task_timeout(&mut self, idx: usize) {
+        let td = self.task_def_of(idx);
+        if td.timeout_ms > 0 {
+            self.timer(
+                TimerKind::TaskTimeout,
+                idx,
+                self.now.saturating_add(td.timeout_ms),
+            );
+        }
     }
 
     /// Records a new attempt without starting it.

@@ -647,3 +647,40 @@ fn task_level_retry_count_overrides_the_task_definition() {
         "one retry, as the task says"
     );
 }
+
+#[test]
+fn a_sub_workflow_task_timeout_times_the_task_out_and_terminates_the_child() {
+    let mut sub = task(
+        "child",
+        TaskKind::SubWorkflow(SubWorkflowSpec {
+            name: "kid".into(),
+            version: None,
+            definition: None,
+            extra: Default::default(),
+        }),
+    );
+    sub.task_def = Some(TaskDef {
+        timeout_ms: 5_000,
+        ..TaskDef::no_retries("child")
+    });
+    let mut run = Run::started(wf(vec![sub]), json!({}));
+    assert!(
+        run.timers.iter().any(|t| t.kind == TimerKind::TaskTimeout),
+        "the SUB_WORKFLOW task arms its timeout: {:?}",
+        run.timers
+    );
+    let child = run.t("child").control.child_id.clone().expect("a child id");
+    let start = run.now;
+    run.advance_to(start + 4_999);
+    assert_eq!(run.status("child"), Some(TaskStatus::InProgress));
+    run.advance_to(start + 5_000);
+    assert_eq!(run.status("child"), Some(TaskStatus::TimedOut));
+    assert_eq!(run.wf_status(), WorkflowStatus::Failed);
+    assert!(
+        run.delivered
+            .iter()
+            .any(|(to, e)| *to == child && matches!(e, Event::Terminated { .. })),
+        "the child is terminated: {:?}",
+        run.delivered
+    );
+}
