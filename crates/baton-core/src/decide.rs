@@ -674,8 +674,39 @@ impl<'d> Decider<'d> {
             }
         }
         self.st.tasks[idx].reason = Some(reason);
+        self.reopen_kept(pos);
         self.advance();
         Outcome::Applied
+    }
+
+    /// After a rerun dropped the attempts from `pos` on, the kept ones that depended on
+    /// what was dropped run again: attempts the workflow's end canceled get a new
+    /// attempt (as an operator retry gives them), and so does a completed JOIN one of
+    /// whose joined tasks no longer has a successful attempt — otherwise it would stay
+    /// completed and let its successors run before the rerun tasks end.
+    fn reopen_kept(&mut self, pos: usize) {
+        let mut reopen = Vec::new();
+        for i in 0..pos.min(self.st.tasks.len()) {
+            let t = &self.st.tasks[i];
+            if t.retried || self.st.latest_index(&t.ref_name) != Some(i) {
+                continue;
+            }
+            let stale_join = t.status == TaskStatus::Completed
+                && matches!(self.def_task_kind(i), Some(TaskKind::Join { .. }))
+                && t.output.as_object().is_some_and(|joined| {
+                    joined.keys().any(|r| {
+                        self.st
+                            .latest(&format!("{r}{}", t.suffix))
+                            .is_none_or(|j| !j.status.is_successful())
+                    })
+                });
+            if t.status == TaskStatus::Canceled || stale_join {
+                reopen.push(i);
+            }
+        }
+        for i in reopen {
+            self.retry_task(i, self.now);
+        }
     }
 
     fn on_restarted(&mut self) -> Outcome {

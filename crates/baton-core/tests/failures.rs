@@ -684,3 +684,91 @@ fn a_sub_workflow_task_timeout_times_the_task_out_and_terminates_the_child() {
         run.delivered
     );
 }
+
+#[test]
+fn a_rerun_inside_a_fork_makes_its_join_wait_again() {
+    let fork = task(
+        "fork",
+        TaskKind::ForkJoin {
+            branches: vec![vec![simple("a")], vec![simple("b1"), simple("b2")]],
+        },
+    );
+    let join = task(
+        "join",
+        TaskKind::Join {
+            join_on: vec!["a".into(), "b2".into()],
+        },
+    );
+    let mut run = Run::started(wf(vec![fork, join, simple("after")]), json!({}));
+    run.complete("a", json!({"a": 1}));
+    run.complete("b1", json!({}));
+    run.complete("b2", json!({"b": 1}));
+    run.complete("after", json!({}));
+    assert_eq!(run.wf_status(), WorkflowStatus::Completed);
+
+    // From a completed run: the JOIN must wait for the rerun branch again.
+    let b1 = run.id("b1");
+    run.apply(Event::Rerun {
+        from_task_id: Some(b1),
+        workflow_input: None,
+        task_input: None,
+        by: principal_named("ops"),
+    });
+    assert_eq!(
+        run.status("join"),
+        Some(TaskStatus::InProgress),
+        "{:?}",
+        run.refs()
+    );
+    assert_eq!(run.queued(), vec!["b1"], "`after` waits for the JOIN");
+    run.complete("b1", json!({}));
+    run.complete("b2", json!({"b": 2}));
+    assert_eq!(run.status("join"), Some(TaskStatus::Completed));
+    assert_eq!(
+        run.t("join").output["b2"],
+        json!({"b": 2}),
+        "the JOIN joined the new output"
+    );
+    run.complete("after", json!({}));
+    assert_eq!(run.wf_status(), WorkflowStatus::Completed);
+
+    // From a failed run: a branch the failure canceled runs again too.
+    let mut run = Run::started(
+        wf(vec![
+            task(
+                "fork",
+                TaskKind::ForkJoin {
+                    branches: vec![vec![simple("a")], vec![simple("b")]],
+                },
+            ),
+            task(
+                "join",
+                TaskKind::Join {
+                    join_on: vec!["a".into(), "b".into()],
+                },
+            ),
+        ]),
+        json!({}),
+    );
+    run.fail("b", "down");
+    assert_eq!(run.wf_status(), WorkflowStatus::Failed);
+    assert_eq!(run.status("a"), Some(TaskStatus::Canceled));
+    let b = run.id("b");
+    run.apply(Event::Rerun {
+        from_task_id: Some(b),
+        workflow_input: None,
+        task_input: None,
+        by: principal_named("ops"),
+    });
+    let mut queued = run.queued();
+    queued.sort();
+    assert_eq!(queued, vec!["a", "b"], "the canceled branch runs again");
+    run.complete("a", json!({}));
+    run.complete("b", json!({}));
+    assert_eq!(
+        run.wf_status(),
+        WorkflowStatus::Completed,
+        "{:?}",
+        run.refs()
+    );
+}
