@@ -134,9 +134,12 @@ impl Decider<'_> {
         let input = self.st.tasks[idx].input.clone();
         match crate::dynamic::forked_tasks(spec, &input) {
             Ok(tasks) => {
+                // A ref may not be a definition's, nor one already run in this loop
+                // iteration (each iteration of an enclosing DO_WHILE forks anew).
+                let suffix = self.st.tasks[idx].suffix.clone();
                 let clash = tasks.iter().find(|t| {
                     self.find_def(&t.ref_name).is_some()
-                        || self.st.latest_of_def(&t.ref_name).is_some()
+                        || self.st.latest(&format!("{}{suffix}", t.ref_name)).is_some()
                 });
                 if let Some(t) = clash {
                     let why = format!(

@@ -197,3 +197,41 @@ fn a_wide_fork_and_a_rerun_inside_it_find_every_forked_task() {
     run.drain();
     assert_eq!(run.wf_status(), WorkflowStatus::Completed);
 }
+
+#[test]
+fn a_dynamic_fork_inside_a_loop_forks_again_in_every_iteration() {
+    let fork = with_input(
+        task(
+            "dyn",
+            TaskKind::ForkJoinDynamic(DynamicForkSpec {
+                tasks_param: None,
+                tasks_input_param: None,
+            }),
+        ),
+        json!({"forkTaskName": "step", "forkTaskInputs": [{"i": 1}, {"i": 2}]}),
+    );
+    let lp = task(
+        "loop",
+        TaskKind::DoWhile(DoWhileSpec {
+            condition: "$.loop['iteration'] < 3".into(),
+            body: vec![fork, task("join", TaskKind::Join { join_on: vec![] })],
+            items_param: None,
+            max_iterations: None,
+        }),
+    );
+    let mut run = Run::started(wf(vec![lp]), json!({}));
+    run.drain();
+    assert_eq!(
+        run.wf_status(),
+        WorkflowStatus::Completed,
+        "{:?}",
+        run.state.reason
+    );
+    let steps = run
+        .state
+        .tasks
+        .iter()
+        .filter(|t| t.def_ref.starts_with("step_") && t.status == TaskStatus::Completed)
+        .count();
+    assert_eq!(steps, 6, "two forked tasks in each of three iterations");
+}
