@@ -217,9 +217,10 @@ impl Decider<'_> {
     /// Progress of a task including everything it started (fork branches, forked tasks).
     fn full_progress(&self, task: &Task, suffix: &str) -> Progress {
         let own = self.successor_progress(task, suffix);
-        let Some(inst) = self.instance(task, suffix) else {
+        let Some(at) = self.instance_index(task, suffix) else {
             return own;
         };
+        let inst = &self.st.tasks[at];
         if !matches!(own, Progress::Done { .. })
             || inst.branch_skipped
             || inst.status != TaskStatus::Completed
@@ -230,12 +231,12 @@ impl Decider<'_> {
             TaskKind::ForkJoin { branches } => {
                 combine(branches.iter().map(|b| self.block_progress(b, suffix)))
             }
-            TaskKind::ForkJoinDynamic(_) => match self.instance_index(task, suffix) {
-                Some(fi) if self.forked_all_done(fi, suffix, ForkedDone::Full) => Progress::Done {
+            TaskKind::ForkJoinDynamic(_) if self.forked_all_done(at, suffix, ForkedDone::Full) => {
+                Progress::Done {
                     branch_skipped: false,
-                },
-                _ => Progress::Running,
-            },
+                }
+            }
+            TaskKind::ForkJoinDynamic(_) => Progress::Running,
             _ => Progress::Done {
                 branch_skipped: false,
             },

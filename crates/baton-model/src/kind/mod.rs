@@ -133,28 +133,10 @@ impl TaskType {
     }
 
     /// Whether an operator may rerun a workflow from a task of this type: it is started
-    /// afresh and finished from outside. Control tasks are re-entered from the task
-    /// before them instead.
+    /// afresh and finished from outside — exactly the types that accept updates.
+    /// Control tasks are re-entered from the task before them instead.
     pub fn can_rerun_from(&self) -> bool {
-        match self {
-            TaskType::Simple
-            | TaskType::Dynamic
-            | TaskType::System(_)
-            | TaskType::Wait
-            | TaskType::Human
-            | TaskType::SubWorkflow => true,
-            TaskType::Switch
-            | TaskType::Decision
-            | TaskType::ForkJoin
-            | TaskType::Join
-            | TaskType::ExclusiveJoin
-            | TaskType::ForkJoinDynamic
-            | TaskType::DoWhile
-            | TaskType::StartWorkflow
-            | TaskType::Terminate
-            | TaskType::SetVariable
-            | TaskType::Noop => false,
-        }
+        self.accepts_updates()
     }
 
     /// Whether a failed attempt is retried under its task definition's `retry_count`.
