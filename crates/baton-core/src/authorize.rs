@@ -7,7 +7,9 @@
 //!   or above the task's `role` (default L0).
 //! - Workers (L3) poll and update worker tasks, never a HUMAN task (not even IN_PROGRESS).
 //! - Operator events (pause, resume, terminate, retry, restart, rerun, skip) need L1 or
-//!   higher.
+//!   higher, or L2 in the workflow's own domain.
+//! - A start that names who started it (`WorkflowStarted.by`) is checked by [`permit`]
+//!   as [`Action::StartWorkflow`] in the run's domain.
 //! - Events without a principal (workflow started, timer fired, child workflow ended) come
 //!   from the engine or from whoever was allowed to start the workflow: always allowed.
 //!
@@ -33,7 +35,15 @@ pub fn authorize(
     event: &Event,
 ) -> Result<(), Refusal> {
     match event {
-        Event::WorkflowStarted { .. }
+        Event::WorkflowStarted {
+            by: Some(by),
+            options,
+            ..
+        } => {
+            let domain = options.domain.as_deref().or(definition.domain.as_deref());
+            permit(by, &Action::StartWorkflow { domain })
+        }
+        Event::WorkflowStarted { by: None, .. }
         | Event::TimerFired { .. }
         | Event::ChildWorkflowEnded { .. } => Ok(()),
         Event::TaskStarted { task_id, by, .. } => match human_task(state, task_id) {
@@ -80,17 +90,31 @@ pub fn authorize(
             }
             Ok(())
         }
-        Event::Paused { by } => operator(by, "pausing"),
-        Event::Resumed { by } => operator(by, "resuming"),
-        Event::Terminated { by, .. } => operator(by, "terminating"),
-        Event::Retried { by } => operator(by, "retrying"),
-        Event::Restarted { by } => operator(by, "restarting"),
-        Event::Rerun { by, .. } => operator(by, "rerunning"),
-        Event::TaskSkipped { by, .. } => operator(by, "skipping a task of"),
+        Event::Paused { by } => operator(state, by, "pausing"),
+        Event::Resumed { by } => operator(state, by, "resuming"),
+        Event::Terminated { by, .. } => operator(state, by, "terminating"),
+        Event::Retried { by } => operator(state, by, "retrying"),
+        Event::Restarted { by } => operator(state, by, "restarting"),
+        Event::Rerun { by, .. } => operator(state, by, "rerunning"),
+        Event::TaskSkipped { by, .. } => operator(state, by, "skipping a task of"),
     }
 }
 
-fn operator(by: &Principal, verb: &str) -> Result<(), Refusal> {
+/// Operator events need L1, or L2 in the workflow's own domain.
+fn operator(state: &WorkflowState, by: &Principal, verb: &str) -> Result<(), Refusal> {
+    if by.role == Role::L2 {
+        let domain = state.run.domain.as_deref();
+        if by.domain.is_some() && by.domain.as_deref() == domain {
+            return Ok(());
+        }
+        return Err(Refusal::forbidden(format!(
+            "{} has role L2{}; {verb} a workflow{} needs {:?} or higher, or role L2 in its domain",
+            by.name,
+            in_domain(by.domain.as_deref()),
+            in_domain(domain),
+            OPERATOR_ROLE
+        )));
+    }
     if by.role > OPERATOR_ROLE {
         return Err(Refusal::forbidden(format!(
             "{} has role {:?}; {verb} a workflow needs {:?} or higher",
@@ -124,4 +148,103 @@ fn worker_on_human(definition: &WorkflowDef, by: &Principal, t: &TaskInstance) -
         t.ref_name,
         required_role(definition, t)
     ))
+}
+
+/// What a request asks to do that is not an event on one workflow: the request-level
+/// half of the one authority check. [`permit`] answers it; [`authorize`] answers events.
+/// Servers map each endpoint to one action and call [`permit`] once, before the handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action<'a> {
+    /// Read workflows, their tasks, history, approvals and the event stream.
+    ReadWorkflows,
+    /// Read workflow and task definitions.
+    ReadDefinitions,
+    /// Register, change or delete workflow and task definitions.
+    ChangeDefinitions,
+    /// Start a workflow in `domain` (`None`: no domain).
+    StartWorkflow {
+        /// The domain the new workflow will have.
+        domain: Option<&'a str>,
+    },
+    /// Operate a workflow of `domain` (pause, terminate, remove, ...): the events are
+    /// checked again by [`authorize`]; this is for actions without an event (remove).
+    OperateWorkflow {
+        /// The workflow's domain.
+        domain: Option<&'a str>,
+    },
+    /// Poll tasks, report results, ack, append task logs (what workers do).
+    WorkTasks,
+    /// Create, list and revoke API keys.
+    ManageTokens,
+}
+
+impl Action<'_> {
+    /// The action in words, for a refusal.
+    fn describe(&self) -> String {
+        match self {
+            Action::ReadWorkflows => "reading workflows".into(),
+            Action::ReadDefinitions => "reading definitions".into(),
+            Action::ChangeDefinitions => "changing definitions".into(),
+            Action::StartWorkflow { domain } => {
+                format!("starting a workflow{}", in_domain(*domain))
+            }
+            Action::OperateWorkflow { domain } => {
+                format!("operating a workflow{}", in_domain(*domain))
+            }
+            Action::WorkTasks => "polling and updating tasks".into(),
+            Action::ManageTokens => "managing API keys".into(),
+        }
+    }
+}
+
+fn in_domain(domain: Option<&str>) -> String {
+    match domain {
+        Some(d) => format!(" in domain `{d}`"),
+        None => " without a domain".to_string(),
+    }
+}
+
+/// Whether `by` may do `action`. Roles: L0 everything; L1 everything but managing API
+/// keys; L2 reads, works tasks, and starts and operates workflows of its own domain only;
+/// L3 works tasks only. A refusal is [`crate::RefusalKind::Forbidden`] naming the role or
+/// domain that is needed. Pure: no I/O.
+pub fn permit(by: &Principal, action: &Action<'_>) -> Result<(), Refusal> {
+    let needed = match action {
+        Action::WorkTasks => Role::L3,
+        Action::ReadWorkflows | Action::ReadDefinitions => Role::L2,
+        Action::StartWorkflow { domain } | Action::OperateWorkflow { domain } => {
+            if by.role == Role::L2 {
+                return in_own_domain(by, *domain, action);
+            }
+            Role::L1
+        }
+        Action::ChangeDefinitions => Role::L1,
+        Action::ManageTokens => Role::L0,
+    };
+    if by.role > needed {
+        return Err(Refusal::forbidden(format!(
+            "{} has role {:?}; {} needs {:?} or higher",
+            by.name,
+            by.role,
+            action.describe(),
+            needed
+        )));
+    }
+    Ok(())
+}
+
+/// An L2 principal acts in its own domain only.
+fn in_own_domain(by: &Principal, domain: Option<&str>, action: &Action<'_>) -> Result<(), Refusal> {
+    match (by.domain.as_deref(), domain) {
+        (Some(own), Some(d)) if own == d => Ok(()),
+        (own, _) => Err(Refusal::forbidden(format!(
+            "{} has role L2{}; {} needs L1 or higher, or role L2 in that domain",
+            by.name,
+            match own {
+                Some(o) => format!(" in domain `{o}`"),
+                None => " without a domain".to_string(),
+            },
+            action.describe()
+        ))),
+    }
 }

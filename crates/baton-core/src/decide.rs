@@ -101,7 +101,9 @@ impl<'d> Decider<'d> {
                 input,
                 correlation_id,
                 parent,
-            } => self.on_started(input, correlation_id.clone(), parent.clone()),
+                options,
+                ..
+            } => self.on_started(input, correlation_id.clone(), parent.clone(), options),
             Event::TaskStarted {
                 task_id, worker_id, ..
             } => self.on_task_started(task_id, worker_id.clone()),
@@ -199,6 +201,7 @@ impl<'d> Decider<'d> {
         input: &Value,
         correlation_id: Option<String>,
         parent: Option<crate::state::ParentLink>,
+        options: &crate::event::RunOptions,
     ) -> Outcome {
         if self.st.status != WorkflowStatus::Pending {
             return ignored(
@@ -213,6 +216,18 @@ impl<'d> Decider<'d> {
         self.st.input = input;
         self.st.correlation_id = correlation_id;
         self.st.parent = parent;
+        self.st.run = crate::state::RunSettings {
+            mode: options.mode.or(self.def.mode).unwrap_or_default(),
+            breakpoints: self
+                .def
+                .breakpoints
+                .iter()
+                .chain(&options.breakpoints)
+                .cloned()
+                .collect(),
+            stepping: false,
+            domain: options.domain.clone().or_else(|| self.def.domain.clone()),
+        };
         self.st.variables = self.def.variables.clone();
         self.st.status = WorkflowStatus::Running;
         self.st.created_at = self.now;

@@ -24,12 +24,12 @@ mod scope;
 mod start;
 mod walk;
 
-pub use authorize::{OPERATOR_ROLE, authorize};
+pub use authorize::{Action, OPERATOR_ROLE, authorize, permit};
 pub use backoff::retry_delay_ms;
 pub use baton_state::{
-    ControlState, Effect, Event, ParentLink, Principal, QueuedTask, StartRequest, TaskInstance,
-    TaskResultStatus, TaskStatus, Timer, TimerKind, Timestamp, Transition, WorkflowState,
-    WorkflowStatus,
+    ControlState, Effect, Event, Hold, ParentLink, Principal, QueuedTask, RunOptions, RunSettings,
+    StartRequest, TaskInstance, TaskResultStatus, TaskStatus, Timer, TimerKind, Timestamp,
+    Transition, WorkflowState, WorkflowStatus,
 };
 pub use decide::{Decision, Outcome, decide};
 // The decider's modules name these as `crate::event` and `crate::state`.

@@ -139,6 +139,7 @@ impl Decider<'_> {
             retried: false,
             branch_skipped: false,
             control: ControlState::default(),
+            hold: None,
         })
     }
 

@@ -13,10 +13,7 @@ const ROLES: [Role; 4] = [Role::L0, Role::L1, Role::L2, Role::L3];
 fn who(role: Role) -> Principal {
     match role {
         Role::L3 => Principal::worker("w1"),
-        r => Principal {
-            name: format!("{r:?}-person"),
-            role: r,
-        },
+        r => Principal::new(format!("{r:?}-person"), r),
     }
 }
 
@@ -151,6 +148,8 @@ fn engine_events_carry_no_principal_and_are_allowed() {
             input: json!({}),
             correlation_id: None,
             parent: None,
+            options: Default::default(),
+            by: None,
         },
         Event::TimerFired {
             timer: Timer {
@@ -216,10 +215,7 @@ fn decide_refuses_a_forbidden_event_first_and_changes_nothing() {
     let out = run.apply(updated(
         &id,
         TaskResultStatus::Completed,
-        Principal {
-            name: "bridge".into(),
-            role: Role::L1,
-        },
+        Principal::new("bridge", Role::L1),
     ));
     assert_eq!(out, Outcome::Applied);
     assert_eq!(run.status("approve"), Some(TaskStatus::Completed));

@@ -498,10 +498,7 @@ fn human_def(role: Option<Role>, timeout_ms: u64) -> WorkflowDef {
 }
 
 fn principal(name: &str, role: Role) -> Principal {
-    Principal {
-        name: name.into(),
-        role,
-    }
+    Principal::new(name, role)
 }
 
 #[test]
@@ -747,6 +744,8 @@ fn inputs_get_defaults_and_missing_required_inputs_are_refused() {
         input: json!({}),
         correlation_id: None,
         parent: None,
+        options: Default::default(),
+        by: None,
     });
     assert!(
         matches!(out, Outcome::Rejected(ref m) if m.contains("target") && m.contains("--input target=")),

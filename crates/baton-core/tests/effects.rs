@@ -175,6 +175,8 @@ fn child_run() -> Run {
             workflow_id: "parent".into(),
             task_id: "parent-t0".into(),
         }),
+        options: Default::default(),
+        by: None,
     });
     run
 }
@@ -412,6 +414,8 @@ fn events_that_do_not_apply_ask_for_no_effects() {
                 input: json!({}),
                 correlation_id: None,
                 parent: None,
+                options: Default::default(),
+                by: None,
             },
         ),
     ];

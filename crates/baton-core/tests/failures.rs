@@ -451,10 +451,7 @@ fn terminate_cancels_running_tasks_and_children() {
 }
 
 fn principal_named(n: &str) -> Principal {
-    Principal {
-        name: n.into(),
-        role: Role::L1,
-    }
+    Principal::new(n, Role::L1)
 }
 
 #[test]
@@ -510,12 +507,16 @@ fn events_before_start_or_after_the_end_are_refused_or_ignored() {
         input: json!({}),
         correlation_id: None,
         parent: None,
+        options: Default::default(),
+        by: None,
     });
     assert!(matches!(
         run.apply(Event::WorkflowStarted {
             input: json!({}),
             correlation_id: None,
-            parent: None
+            parent: None,
+            options: Default::default(),
+            by: None,
         }),
         Outcome::Ignored(_)
     ));
@@ -523,6 +524,8 @@ fn events_before_start_or_after_the_end_are_refused_or_ignored() {
         input: json!([1]),
         correlation_id: None,
         parent: None,
+        options: Default::default(),
+        by: None,
     });
     assert!(matches!(bad, Outcome::Ignored(_)));
     let mut fresh = Run::new(wf(vec![simple("a")]));
@@ -530,6 +533,8 @@ fn events_before_start_or_after_the_end_are_refused_or_ignored() {
         input: json!([1]),
         correlation_id: None,
         parent: None,
+        options: Default::default(),
+        by: None,
     });
     assert!(
         matches!(bad, Outcome::Rejected(ref m) if m.contains("object")),

@@ -71,6 +71,19 @@ pub struct WorkflowDef {
     /// Native `monitoring` block.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring: Option<Monitoring>,
+    /// `mode:`: the execution mode of runs whose start does not choose one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<RunMode>,
+    /// `gates:`: which tasks are gates in a supervised run.
+    #[serde(default, skip_serializing_if = "GateRules::is_empty")]
+    pub gates: GateRules,
+    /// `breakpoints: [ref, ...]`: where a debug run pauses (none: before every task).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breakpoints: Vec<String>,
+    /// `domain:`: the domain of runs whose start names none (L2 principals act in
+    /// their own domain only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
     /// Fields the model gives no meaning to (Conductor's `ownerEmail`, `schemaVersion`,
     /// unknown fields, ...), kept so that export loses nothing.
     #[serde(default, skip_serializing_if = "JsonMap::is_empty")]
@@ -150,6 +163,30 @@ pub struct Monitoring {
     pub metrics: Vec<String>,
 }
 
+/// How a run proceeds (seed 000's execution modes), chosen per run or by the definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RunMode {
+    /// Every task runs as soon as it is ready.
+    #[default]
+    Auto,
+    /// Tasks that are gates wait for an approval before they are scheduled.
+    Supervised,
+    /// The run pauses before every task (or only at breakpoints) until stepped.
+    Debug,
+}
+
+impl RunMode {
+    /// The mode's name as written (`auto`, `supervised`, `debug`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunMode::Auto => "auto",
+            RunMode::Supervised => "supervised",
+            RunMode::Debug => "debug",
+        }
+    }
+}
+
 /// Authority levels (seed 000): L0 commander … L3 worker. Lower number = more authority.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Role {
@@ -205,9 +242,67 @@ pub struct Task {
     /// workflow's `output` keys and for static checks).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub declared_outputs: Vec<String>,
+    /// `gate: true`: in a supervised run the task waits for an approval before it is
+    /// scheduled.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gate: bool,
+    /// What a rejected gate does to the task (`on_reject: fail|skip`).
+    #[serde(default, skip_serializing_if = "OnReject::is_fail")]
+    pub on_reject: OnReject,
     /// Fields with no meaning to the model, kept for export.
     #[serde(default, skip_serializing_if = "JsonMap::is_empty")]
     pub extra: JsonMap,
+}
+
+/// What a rejected gate does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OnReject {
+    /// The task fails (retries, `optional`, the failure workflow apply as for any failure).
+    #[default]
+    Fail,
+    /// The task is SKIPPED and its successors run.
+    Skip,
+}
+
+impl OnReject {
+    /// Whether this is the default (fail).
+    pub fn is_fail(&self) -> bool {
+        *self == OnReject::Fail
+    }
+}
+
+/// Which tasks are gates in a supervised run, besides those with `gate: true`
+/// (`gates: {agent_level: [L1, L2], task_type: [HTTP]}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GateRules {
+    /// Tasks whose `agent_level` is one of these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agent_level: Vec<Role>,
+    /// Tasks of these types (Conductor type names: `SIMPLE`, `HTTP`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub task_type: Vec<String>,
+    /// Every task is a gate.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all: bool,
+}
+
+impl GateRules {
+    /// Whether no rule is given.
+    pub fn is_empty(&self) -> bool {
+        self == &GateRules::default()
+    }
+
+    /// Whether `task` is a gate by these rules or its own `gate: true`.
+    pub fn gates(&self, task: &Task) -> bool {
+        task.gate
+            || self.all
+            || task.role.is_some_and(|r| self.agent_level.contains(&r))
+            || self
+                .task_type
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(task.kind.task_type().as_str()))
+    }
 }
 
 /// What a task does. Control-flow kinds carry their nested task lists.
@@ -498,6 +593,10 @@ impl WorkflowDef {
             variables: JsonMap::new(),
             restartable: true,
             monitoring: None,
+            mode: None,
+            gates: GateRules::default(),
+            breakpoints: Vec::new(),
+            domain: None,
             extra: JsonMap::new(),
             format: SourceFormat::default(),
         }
@@ -522,6 +621,8 @@ impl Task {
             role: None,
             description: None,
             declared_outputs: Vec::new(),
+            gate: false,
+            on_reject: OnReject::Fail,
             extra: JsonMap::new(),
         }
     }

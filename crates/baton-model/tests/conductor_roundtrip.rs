@@ -163,6 +163,8 @@ fn base_task(kind: TaskKind) -> impl Strategy<Value = Task> {
             role: b.1.map(|r| [Role::L0, Role::L1, Role::L2, Role::L3][r]),
             description: b.2,
             declared_outputs: b.3,
+            gate: false,
+            on_reject: Default::default(),
             extra: b.4,
         })
 }
@@ -241,6 +243,10 @@ fn workflow_shell(name: String) -> WorkflowDef {
         variables: JsonMap::new(),
         restartable: true,
         monitoring: None,
+        mode: None,
+        gates: Default::default(),
+        breakpoints: Vec::new(),
+        domain: None,
         extra: JsonMap::new(),
         format: SourceFormat::Conductor,
     }

@@ -67,10 +67,7 @@ pub struct AppState {
 impl AppState {
     /// The principal of operator requests (until authentication exists).
     pub fn operator(&self) -> Principal {
-        Principal {
-            name: "api".to_string(),
-            role: Role::L0,
-        }
+        Principal::new("api", Role::L0)
     }
 }
 

@@ -1,7 +1,7 @@
 //! What can happen to a workflow (events in) and what the decider asks for (effects out).
 
 use crate::state::{ParentLink, TaskStatus, Timestamp, WorkflowStatus};
-use baton_model::{Role, WorkflowDef};
+use baton_model::{Role, RunMode, WorkflowDef};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -12,25 +12,48 @@ pub struct Principal {
     pub name: String,
     /// Authority (L0 commander … L3 worker).
     pub role: Role,
+    /// The domain an L2 principal is confined to (`None`: every domain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// The API key the request authenticated with, for the audit trail (`None` for the
+    /// engine, local users and workers without a key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
 }
 
 impl Principal {
+    /// `name` with `role`, no domain, no key.
+    pub fn new(name: impl Into<String>, role: Role) -> Self {
+        Principal {
+            name: name.into(),
+            role,
+            domain: None,
+            key_id: None,
+        }
+    }
+
+    /// This principal confined to `domain`.
+    pub fn with_domain(mut self, domain: Option<String>) -> Self {
+        self.domain = domain;
+        self
+    }
+
+    /// This principal as authenticated by the API key `key_id`.
+    pub fn with_key(mut self, key_id: impl Into<String>) -> Self {
+        self.key_id = Some(key_id.into());
+        self
+    }
+
     /// The engine acting on its own (timers, child workflows ending, terminating
     /// children): full authority.
     pub fn system() -> Self {
-        Principal {
-            name: "baton".to_string(),
-            role: Role::L0,
-        }
+        Principal::new("baton", Role::L0)
     }
 
     /// A worker (remote over HTTP or a local runner): role L3, it may poll and update
     /// worker tasks only.
     pub fn worker(worker_id: impl Into<String>) -> Self {
-        Principal {
-            name: worker_id.into(),
-            role: Role::L3,
-        }
+        Principal::new(worker_id, Role::L3)
     }
 
     /// Who caused a `TaskStarted` / `TaskUpdated` stored before events carried their
@@ -38,15 +61,33 @@ impl Principal {
     /// must not check either: the legacy principal has full authority (L0), which keeps
     /// the replay of old histories identical to what was applied then.
     pub fn legacy() -> Self {
-        Principal {
-            name: "legacy".to_string(),
-            role: Role::L0,
-        }
+        Principal::new("legacy", Role::L0)
     }
 
     /// Whether this is a worker (role L3) rather than a person, operator or the engine.
     pub fn is_worker(&self) -> bool {
         self.role == Role::L3
+    }
+}
+
+/// What a start chooses for one run, over the definition's settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunOptions {
+    /// Execution mode (`None`: the definition's `mode`, else auto).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<RunMode>,
+    /// Refs the run pauses before in debug mode (added to the definition's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breakpoints: Vec<String>,
+    /// The run's domain (`None`: the definition's `domain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+}
+
+impl RunOptions {
+    /// Whether nothing is chosen (so the event is stored as before these existed).
+    pub fn is_default(&self) -> bool {
+        self == &RunOptions::default()
     }
 }
 
@@ -64,6 +105,14 @@ pub enum Event {
         /// Set when started by a parent's SUB_WORKFLOW task.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         parent: Option<ParentLink>,
+        /// Mode, breakpoints and domain chosen at start (the definition's apply where
+        /// these say nothing).
+        #[serde(default, skip_serializing_if = "RunOptions::is_default")]
+        options: RunOptions,
+        /// Who started it (`None`: the engine, a parent, or a history from before
+        /// starts carried their principal). Checked by `authorize`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Principal>,
     },
     /// A worker picked the task up (poll).
     TaskStarted {

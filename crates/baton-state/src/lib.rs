@@ -16,9 +16,10 @@ pub mod event;
 pub mod state;
 
 pub use event::{
-    Effect, Event, Principal, QueuedTask, StartRequest, TaskResultStatus, Timer, TimerKind,
-    Transition,
+    Effect, Event, Principal, QueuedTask, RunOptions, StartRequest, TaskResultStatus, Timer,
+    TimerKind, Transition,
 };
 pub use state::{
-    ControlState, ParentLink, TaskInstance, TaskStatus, Timestamp, WorkflowState, WorkflowStatus,
+    ControlState, Hold, ParentLink, RunSettings, TaskInstance, TaskStatus, Timestamp,
+    WorkflowState, WorkflowStatus,
 };

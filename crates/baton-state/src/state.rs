@@ -171,6 +171,60 @@ pub struct TaskInstance {
     /// tasks, child workflow).
     #[serde(default, skip_serializing_if = "ControlState::is_empty")]
     pub control: ControlState,
+    /// Created (input resolved) but held before it is scheduled: a supervised run's gate
+    /// waiting for approval, or a debug run's breakpoint waiting for a step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold: Option<Hold>,
+}
+
+/// Why a created attempt is held before it is scheduled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hold {
+    /// A gate of a supervised run: approve schedules it, reject fails (or skips) it.
+    Gate,
+    /// A debug run's pause before the task: step or continue schedules it.
+    Breakpoint,
+}
+
+impl Hold {
+    /// The hold's name as written (`gate`, `breakpoint`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hold::Gate => "gate",
+            Hold::Breakpoint => "breakpoint",
+        }
+    }
+}
+
+/// How this run proceeds: its mode, breakpoints and domain (from the start and the
+/// definition), and where a debug run stops next.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSettings {
+    /// Execution mode.
+    #[serde(default, skip_serializing_if = "is_auto")]
+    pub mode: baton_model::RunMode,
+    /// Debug: refs to pause before (empty: every task).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breakpoints: Vec<String>,
+    /// Debug: pause before the next task whatever the breakpoints (set by a step,
+    /// cleared by continue).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stepping: bool,
+    /// The run's domain (an L2 principal operates its own domain's runs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+}
+
+fn is_auto(m: &baton_model::RunMode) -> bool {
+    *m == baton_model::RunMode::Auto
+}
+
+impl RunSettings {
+    /// Whether nothing differs from an auto run without a domain.
+    pub fn is_default(&self) -> bool {
+        self == &RunSettings::default()
+    }
 }
 
 /// Bookkeeping of control-flow tasks.
@@ -253,6 +307,9 @@ pub struct WorkflowState {
     /// clear `tasks`).
     #[serde(default)]
     pub seq_base: u64,
+    /// Mode, breakpoints and domain of this run.
+    #[serde(default, skip_serializing_if = "RunSettings::is_default")]
+    pub run: RunSettings,
     /// Latest attempt per ref name; derived from `tasks`, rebuilt after deserializing.
     #[serde(skip)]
     #[doc(hidden)] // kept consistent by the decider (`baton-core`)
@@ -279,6 +336,7 @@ impl PartialEq for WorkflowState {
             && self.ended_at == other.ended_at
             && self.next_seq == other.next_seq
             && self.seq_base == other.seq_base
+            && self.run == other.run
     }
 }
 
@@ -362,6 +420,7 @@ impl WorkflowState {
             ended_at: None,
             next_seq: 0,
             seq_base: 0,
+            run: RunSettings::default(),
             index: RefIndex::default(),
         }
     }

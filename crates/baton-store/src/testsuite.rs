@@ -165,6 +165,8 @@ pub fn workflows_history_and_checkpoint(store: &mut dyn Store) {
         input: json!({"a": 1}),
         correlation_id: None,
         parent: None,
+        options: Default::default(),
+        by: None,
     };
     tx.append_history("w1", 0, &[(11, &started)])
         .expect("append");
@@ -568,6 +570,8 @@ pub fn removal(store: &mut dyn Store) {
         input: json!({}),
         correlation_id: None,
         parent: None,
+        options: Default::default(),
+        by: None,
     };
     let mut tx = store.begin().expect("begin");
     tx.append_history("w1", 0, &[(11, &started)])
@@ -624,6 +628,8 @@ pub fn checkpoint_and_tail(store: &mut dyn Store) {
                 input: json!({"x": 1}),
                 correlation_id: None,
                 parent: None,
+                options: Default::default(),
+                by: None,
             },
         ),
         (

@@ -61,6 +61,7 @@ fn describe(e: &Event) -> (String, String) {
             input,
             correlation_id,
             parent,
+            ..
         } => (
             parent.as_ref().map_or("caller".to_string(), |p| {
                 format!("parent {}", p.workflow_id)

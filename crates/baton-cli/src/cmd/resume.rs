@@ -108,10 +108,7 @@ pub async fn unpause(handle: &EngineHandle, id: &str) -> anyhow::Result<()> {
         .workflow(id)?
         .is_some_and(|w| w.meta.status == WorkflowStatus::Paused);
     if paused {
-        let by = Principal {
-            name: whoami(),
-            role: baton_model::Role::L0,
-        };
+        let by = Principal::new(whoami(), baton_model::Role::L0);
         if let Outcome::Rejected(why) = handle.send(id, Event::Resumed { by }).await? {
             anyhow::bail!("cannot resume {id}: {why}");
         }

@@ -88,8 +88,5 @@ impl Target {
 
 /// Who the local user is, for the audit trail (a server decides this itself).
 pub fn actor() -> Principal {
-    Principal {
-        name: whoami(),
-        role: Role::L0,
-    }
+    Principal::new(whoami(), Role::L0)
 }

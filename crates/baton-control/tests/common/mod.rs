@@ -45,10 +45,7 @@ impl Fixture {
 
 /// The operator these tests act as.
 pub fn me() -> Principal {
-    Principal {
-        name: "ada".into(),
-        role: Role::L0,
-    }
+    Principal::new("ada", Role::L0)
 }
 
 /// One WAIT task (`w`): the workflow runs until someone skips it.

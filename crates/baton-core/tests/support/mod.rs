@@ -81,6 +81,8 @@ impl Run {
             input,
             correlation_id: None,
             parent: None,
+            options: Default::default(),
+            by: None,
         });
         run
     }

@@ -4,7 +4,8 @@
 use super::read::{Reader, child_path, index_path};
 use crate::diagnostic::{FieldSource, SourceMap};
 use crate::model::{
-    InputParam, JsonMap, Millis, OutputSpec, SourceFormat, Task, WorkflowDef, WorkflowTimeoutPolicy,
+    GateRules, InputParam, JsonMap, Millis, OnReject, OutputSpec, RunMode, SourceFormat, Task,
+    WorkflowDef, WorkflowTimeoutPolicy,
 };
 use crate::source::{Node, NodeKind};
 use serde_json::Value;
@@ -21,6 +22,110 @@ pub(crate) struct Header {
     pub output: OutputSpec,
     /// The whole run's `timeout` (0: none).
     pub timeout_ms: Millis,
+    /// `mode`, `gates`, `breakpoints`, `domain`.
+    pub people: People,
+}
+
+/// The header fields about people in the loop, shared by both YAML front-ends.
+#[derive(Default)]
+pub(crate) struct People {
+    pub mode: Option<RunMode>,
+    pub gates: GateRules,
+    pub breakpoints: Vec<String>,
+    pub domain: Option<String>,
+}
+
+/// Reads `mode: auto|supervised|debug`, `gates: {agent_level: [..], task_type: [..],
+/// all: bool}`, `breakpoints: [ref, ..]` and `domain: NAME`.
+fn read_people(r: &mut Reader, wf: &Node, path: &str, sources: &mut SourceMap) -> People {
+    let mut people = People::default();
+    if let Some(node) = wf.get("mode") {
+        record_field(sources, wf, "mode", path);
+        let p = child_path(path, "mode");
+        if let Some(text) = r.string(node, &p) {
+            people.mode = match text.trim().to_ascii_lowercase().as_str() {
+                "auto" => Some(RunMode::Auto),
+                "supervised" => Some(RunMode::Supervised),
+                "debug" => Some(RunMode::Debug),
+                _ => {
+                    r.error(
+                        r.codes.shape,
+                        node.pos,
+                        &p,
+                        format!("`{text}` is not an execution mode"),
+                        "write one of auto, supervised, debug".to_string(),
+                    );
+                    None
+                }
+            };
+        }
+    }
+    if let Some(node) = wf.get("gates") {
+        record_field(sources, wf, "gates", path);
+        let p = child_path(path, "gates");
+        let mut ignored = JsonMap::new();
+        r.unknown_fields(node, &p, &["agent_level", "task_type", "all"], &mut ignored);
+        if let Some(levels) = node.get("agent_level") {
+            let lp = child_path(&p, "agent_level");
+            let items: Vec<Node> = match r.list(levels, &lp) {
+                Some(items) => items.to_vec(),
+                None => Vec::new(),
+            };
+            for (i, item) in items.iter().enumerate() {
+                if let Some(role) =
+                    super::policy::read_role(r, r.codes.shape, item, &index_path(&lp, i))
+                {
+                    people.gates.agent_level.push(role);
+                }
+            }
+        }
+        if let Some(types) = node.get("task_type") {
+            people.gates.task_type = r
+                .string_list(types, &child_path(&p, "task_type"))
+                .into_iter()
+                .map(|(t, _)| t.trim().to_ascii_uppercase())
+                .collect();
+        }
+        if let Some(all) = node.get("all") {
+            people.gates.all = r.boolean(all, &child_path(&p, "all")).unwrap_or(false);
+        }
+    }
+    if let Some(node) = wf.get("breakpoints") {
+        record_field(sources, wf, "breakpoints", path);
+        people.breakpoints = r
+            .string_list(node, &child_path(path, "breakpoints"))
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect();
+    }
+    people.domain = r.opt_string(wf, "domain", path);
+    people
+}
+
+/// Reads a task's `gate: true` and `on_reject: fail|skip`.
+pub(crate) fn read_gate(r: &mut Reader, node: &Node, path: &str) -> (bool, OnReject) {
+    let gate = node
+        .get("gate")
+        .and_then(|n| r.boolean(n, &child_path(path, "gate")))
+        .unwrap_or(false);
+    let mut on_reject = OnReject::Fail;
+    if let Some(n) = node.get("on_reject") {
+        let p = child_path(path, "on_reject");
+        if let Some(text) = r.string(n, &p) {
+            match text.trim().to_ascii_lowercase().as_str() {
+                "fail" => {}
+                "skip" => on_reject = OnReject::Skip,
+                _ => r.error(
+                    r.codes.shape,
+                    n.pos,
+                    &p,
+                    format!("`{text}` is not what a rejected gate can do"),
+                    "write `on_reject: fail` (the default) or `on_reject: skip`".to_string(),
+                ),
+            }
+        }
+    }
+    (gate, on_reject)
 }
 
 /// What a front-end calls its header fields.
@@ -75,6 +180,7 @@ pub(crate) fn read_header(
         record_field(sources, wf, "timeout", path);
         timeout_ms = r.duration(node, &child_path(path, "timeout")).unwrap_or(0);
     }
+    let people = read_people(r, wf, path, sources);
     Header {
         name,
         extra,
@@ -83,6 +189,7 @@ pub(crate) fn read_header(
         inputs,
         output,
         timeout_ms,
+        people,
     }
 }
 
@@ -101,6 +208,10 @@ impl Header {
             },
             extra: self.extra,
             format,
+            mode: self.people.mode,
+            gates: self.people.gates,
+            breakpoints: self.people.breakpoints,
+            domain: self.people.domain,
             ..WorkflowDef::new(self.name, self.version, tasks)
         }
     }

@@ -37,7 +37,7 @@ mod policy;
 pub(crate) mod read;
 mod task;
 
-pub(crate) use common::{HeaderSpec, read_header, record_field};
+pub(crate) use common::{HeaderSpec, read_gate, read_header, record_field};
 pub use policy::DEFAULT_INITIAL_DELAY_MS;
 pub(crate) use policy::{PolicyCodes, read_input, read_role, read_task_def};
 pub use task::{DECISION_PARAM, NATIVE_TASK_TYPES};
@@ -93,6 +93,10 @@ const WORKFLOW_FIELDS: &[&str] = &[
     "timeout",
     "agent_level",
     "variables",
+    "mode",
+    "gates",
+    "breakpoints",
+    "domain",
 ];
 
 /// Compiles a native `workflow:` document into the model.

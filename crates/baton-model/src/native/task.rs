@@ -27,6 +27,8 @@ pub const NATIVE_TASK_TYPES: &[&str] = &[
 
 /// Fields every task may have.
 const COMMON_FIELDS: &[&str] = &[
+    "gate",
+    "on_reject",
     "id",
     "name",
     "type",
@@ -123,6 +125,7 @@ pub(crate) fn read_task(r: &mut Reader, node: &Node, path: &str) -> Option<Draft
         .and_then(|n| r.boolean(n, &child_path(path, "optional")))
         .unwrap_or(false);
     let declared_outputs = read_declared_outputs(r, node, path, &mut extra, &mut source);
+    let (gate, on_reject) = crate::native::read_gate(r, node, path);
     let depends_on = node.get("depends_on").map(|n| {
         source.fields.insert("depends_on".to_string(), n.pos);
         let list = r.string_list(n, &child_path(path, "depends_on"));
@@ -152,6 +155,8 @@ pub(crate) fn read_task(r: &mut Reader, node: &Node, path: &str) -> Option<Draft
         role,
         description,
         declared_outputs,
+        gate,
+        on_reject,
         extra,
     };
     Some(Draft {

@@ -20,6 +20,8 @@ const STAGE_FIELDS: &[&str] = &[
     "description",
 ];
 const TASK_FIELDS: &[&str] = &[
+    "gate",
+    "on_reject",
     "agent",
     "action",
     "id",
@@ -356,6 +358,7 @@ fn read_stage_task(
         .and_then(|n| r.boolean(n, &child_path(path, "optional")))
         .unwrap_or(false);
     let description = r.opt_string(node, "description", path);
+    let (gate, on_reject) = crate::native::read_gate(r, node, path);
     let task = Task {
         name,
         ref_name,
@@ -370,6 +373,8 @@ fn read_stage_task(
         role,
         description,
         declared_outputs: Vec::new(),
+        gate,
+        on_reject,
         extra,
     };
     Some((task, source))

@@ -88,6 +88,10 @@ const WORKFLOW_FIELDS: &[&str] = &[
     "output",
     "stages",
     "timeout",
+    "mode",
+    "gates",
+    "breakpoints",
+    "domain",
 ];
 
 /// Compiles a stage `workflow: {stages}` document into the model.

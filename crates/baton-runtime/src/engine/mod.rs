@@ -99,6 +99,10 @@ pub struct StartWorkflow {
     pub idempotency_strategy: IdempotencyStrategy,
     /// Parent link (sub-workflows).
     pub parent: Option<ParentLink>,
+    /// Mode, breakpoints and domain of the run.
+    pub options: baton_core::RunOptions,
+    /// Who starts it (`None`: the engine or a parent); `authorize` checks it.
+    pub by: Option<baton_core::Principal>,
 }
 
 /// What a start whose idempotency key names an existing workflow does (Conductor's

@@ -45,6 +45,8 @@ impl Worker {
             input: req.input.clone(),
             correlation_id: req.correlation_id.clone(),
             parent: req.parent.clone(),
+            options: req.options.clone(),
+            by: req.by.clone(),
         };
         let decision = decide(&def, state, &event, now);
         match &decision.outcome {
@@ -121,6 +123,7 @@ impl Worker {
             idempotency_key: None,
             idempotency_strategy: Default::default(),
             parent: req.parent,
+            ..Default::default()
         };
         match self.start(tx, start, None, now, b) {
             Ok(_) => {}

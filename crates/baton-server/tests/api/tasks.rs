@@ -353,10 +353,7 @@ async fn workers_cannot_complete_a_human_task() {
             baton_core::Event::HumanDecision {
                 task_id: tid.clone(),
                 approved: true,
-                by: baton_core::Principal {
-                    name: "ada".into(),
-                    role: baton_model::Role::L0,
-                },
+                by: baton_core::Principal::new("ada", baton_model::Role::L0),
                 comment: None,
             },
         )
