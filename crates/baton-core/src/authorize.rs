@@ -6,8 +6,10 @@
 //!   FAILED_WITH_TERMINAL_ERROR, or `HumanDecision`) only by a principal whose role is at
 //!   or above the task's `role` (default L0).
 //! - Workers (L3) poll and update worker tasks, never a HUMAN task (not even IN_PROGRESS).
-//! - Operator events (pause, resume, terminate, retry, restart, rerun, skip) need L1 or
-//!   higher, or L2 in the workflow's own domain.
+//! - A decision on a task held at a supervised run's gate needs L0.
+//! - Operator events (pause, resume, terminate, retry, restart, rerun, skip, cancel a
+//!   waiting task, debug step / continue / input edits) need L1 or higher, or L2 in the
+//!   workflow's own domain.
 //! - A start that names who started it (`WorkflowStarted.by`) is checked by [`permit`]
 //!   as [`Action::StartWorkflow`] in the run's domain.
 //! - Events without a principal (workflow started, timer fired, child workflow ended) come
@@ -26,6 +28,9 @@ use baton_model::{Role, WorkflowDef};
 
 /// The least authority operator events need.
 pub const OPERATOR_ROLE: Role = Role::L1;
+
+/// The authority deciding a supervised run's gate needs.
+pub const GATE_ROLE: Role = Role::L0;
 
 /// Whether `event` is allowed for the principal it carries, in this workflow state.
 /// Pure: no I/O, clock or randomness.
@@ -76,6 +81,20 @@ pub fn authorize(
             }
             Ok(())
         }
+        Event::HumanDecision { task_id, by, .. }
+            if state
+                .task_index(task_id)
+                .is_some_and(|i| state.tasks[i].hold == Some(crate::state::Hold::Gate)) =>
+        {
+            if by.role > GATE_ROLE {
+                let t = &state.tasks[state.task_index(task_id).unwrap_or_default()];
+                return Err(Refusal::forbidden(format!(
+                    "{} has role {:?}; deciding the gate before task {} needs {:?}",
+                    by.name, by.role, t.ref_name, GATE_ROLE
+                )));
+            }
+            Ok(())
+        }
         Event::HumanDecision { task_id, by, .. } => {
             let Some(t) = human_task(state, task_id) else {
                 // Unknown or not HUMAN: the handler says which.
@@ -97,6 +116,10 @@ pub fn authorize(
         Event::Restarted { by } => operator(state, by, "restarting"),
         Event::Rerun { by, .. } => operator(state, by, "rerunning"),
         Event::TaskSkipped { by, .. } => operator(state, by, "skipping a task of"),
+        Event::TaskCanceled { by, .. } => operator(state, by, "canceling a task of"),
+        Event::DebugStepped { by, .. } => operator(state, by, "stepping"),
+        Event::DebugContinued { by } => operator(state, by, "continuing"),
+        Event::TaskInputEdited { by, .. } => operator(state, by, "changing a task input of"),
     }
 }
 

@@ -19,11 +19,11 @@ pub enum Outcome {
     Rejected(Refusal),
 }
 
-fn rejected(kind: RefusalKind, message: impl Into<String>) -> Outcome {
+pub(crate) fn rejected(kind: RefusalKind, message: impl Into<String>) -> Outcome {
     Outcome::Rejected(Refusal::new(kind, message))
 }
 
-fn ignored(kind: RefusalKind, message: impl Into<String>) -> Outcome {
+pub(crate) fn ignored(kind: RefusalKind, message: impl Into<String>) -> Outcome {
     Outcome::Ignored(Refusal::new(kind, message))
 }
 
@@ -129,7 +129,18 @@ impl<'d> Decider<'d> {
                 approved,
                 by,
                 comment,
-            } => self.on_human_decision(task_id, *approved, by, comment.as_deref()),
+                output,
+            } => self.on_human_decision(task_id, *approved, by, comment.as_deref(), output.as_ref()),
+            Event::DebugStepped { task_ref, .. } => self.on_debug_step(task_ref.as_deref()),
+            Event::DebugContinued { .. } => self.on_debug_continue(),
+            Event::TaskInputEdited {
+                task_ref, input, ..
+            } => self.on_input_edited(task_ref, input),
+            Event::TaskCanceled {
+                task_ref,
+                reason,
+                by,
+            } => self.on_task_canceled(task_ref, reason.as_deref(), by),
             Event::ChildWorkflowEnded {
                 task_id,
                 child_id,
@@ -216,16 +227,19 @@ impl<'d> Decider<'d> {
         self.st.input = input;
         self.st.correlation_id = correlation_id;
         self.st.parent = parent;
+        let mode = options.mode.or(self.def.mode).unwrap_or_default();
+        let breakpoints: Vec<String> = self
+            .def
+            .breakpoints
+            .iter()
+            .chain(&options.breakpoints)
+            .cloned()
+            .collect();
         self.st.run = crate::state::RunSettings {
-            mode: options.mode.or(self.def.mode).unwrap_or_default(),
-            breakpoints: self
-                .def
-                .breakpoints
-                .iter()
-                .chain(&options.breakpoints)
-                .cloned()
-                .collect(),
-            stepping: false,
+            mode,
+            // Without breakpoints a debug run pauses before every task.
+            stepping: mode == baton_model::RunMode::Debug && breakpoints.is_empty(),
+            breakpoints,
             domain: options.domain.clone().or_else(|| self.def.domain.clone()),
         };
         self.st.variables = self.def.variables.clone();
@@ -477,59 +491,6 @@ impl<'d> Decider<'d> {
         Outcome::Applied
     }
 
-    fn on_human_decision(
-        &mut self,
-        task_id: &str,
-        approved: bool,
-        by: &crate::event::Principal,
-        comment: Option<&str>,
-    ) -> Outcome {
-        let Some(idx) = self.st.task_index(task_id) else {
-            return rejected(
-                RefusalKind::UnknownTask,
-                format!("no task `{task_id}` in workflow {}", self.st.workflow_id),
-            );
-        };
-        let t = &self.st.tasks[idx];
-        if !t.task_type.awaits_person() {
-            return rejected(
-                RefusalKind::InvalidInput,
-                format!("task {task_id} is a {} task, not HUMAN", t.task_type),
-            );
-        }
-        if t.status.is_terminal() {
-            return ignored(
-                RefusalKind::Duplicate,
-                format!("task {task_id} is already {}", t.status.as_str()),
-            );
-        }
-        if self.st.status.is_terminal() {
-            return ignored(
-                RefusalKind::Stale,
-                format!("the workflow is {}", self.st.status.as_str()),
-            );
-        }
-        // The principal's role was checked by `authorize`.
-        let mut out = serde_json::Map::new();
-        out.insert("approved".into(), Value::Bool(approved));
-        out.insert("by".into(), Value::String(by.name.clone()));
-        if let Some(c) = comment {
-            out.insert("comment".into(), Value::String(c.to_string()));
-        }
-        self.st.tasks[idx].output = Value::Object(out);
-        if approved {
-            self.set_status(idx, TaskStatus::Completed, None);
-        } else {
-            let why = match comment {
-                Some(c) => format!("rejected by {}: {c}", by.name),
-                None => format!("rejected by {}", by.name),
-            };
-            self.fail_task(idx, TaskStatus::FailedWithTerminalError, why, false);
-        }
-        self.advance();
-        Outcome::Applied
-    }
-
     fn on_child_ended(
         &mut self,
         task_id: &str,
@@ -745,6 +706,8 @@ impl<'d> Decider<'d> {
 
     fn restart_unchecked(&mut self) -> Outcome {
         self.st.clear_tasks();
+        self.st.run.stepping =
+            self.st.run.mode == baton_model::RunMode::Debug && self.st.run.breakpoints.is_empty();
         self.st.status = WorkflowStatus::Running;
         self.st.reason = None;
         self.st.failed_task_ref = None;
@@ -814,6 +777,21 @@ impl<'d> Decider<'d> {
                 format!("task {task_id} is already {}", t.status.as_str()),
             ));
         }
+        if let Some(hold) = t.hold {
+            return Err(rejected(
+                RefusalKind::WrongStatus,
+                match hold {
+                    crate::state::Hold::Gate => format!(
+                        "task `{}` waits at a gate for approval (baton approve {} {}) before it runs",
+                        t.ref_name, self.st.workflow_id, t.ref_name
+                    ),
+                    crate::state::Hold::Breakpoint => format!(
+                        "task `{}` is paused at a debug breakpoint (baton step {}) before it runs",
+                        t.ref_name, self.st.workflow_id
+                    ),
+                },
+            ));
+        }
         if self.st.status.is_terminal() {
             return Err(ignored(
                 RefusalKind::Stale,
@@ -849,6 +827,7 @@ impl<'d> Decider<'d> {
         }
         if to.is_terminal() {
             t.ended_at = Some(now);
+            t.hold = None;
             if !from.is_terminal() {
                 self.effects.push(Effect::Dequeue {
                     task_id: t.task_id.clone(),

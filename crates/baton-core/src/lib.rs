@@ -19,6 +19,7 @@ mod eval;
 mod fail;
 mod flow;
 mod input;
+mod people;
 mod refusal;
 mod scope;
 mod start;

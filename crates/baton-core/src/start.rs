@@ -29,6 +29,18 @@ impl Decider<'_> {
     ) -> usize {
         let input = self.resolve_input(task);
         let idx = self.create_instance(task, suffix, attempt, TaskStatus::Scheduled, input);
+        if let Some(hold) = self.hold_for(task, attempt) {
+            // Created with its input, scheduled when a person releases it.
+            self.st.tasks[idx].hold = Some(hold);
+            return idx;
+        }
+        self.launch(idx, task, visible_at);
+        idx
+    }
+
+    /// The start semantics of attempt `idx` of `task`: queue it, resolve it, or begin
+    /// waiting, as its kind says.
+    pub(crate) fn launch(&mut self, idx: usize, task: &Task, visible_at: Timestamp) {
         match &task.kind {
             TaskKind::Simple | TaskKind::System { .. } => self.enqueue(idx, visible_at),
             TaskKind::Dynamic { name_param } => {
@@ -90,7 +102,6 @@ impl Decider<'_> {
                 self.complete_now(idx, Value::Object(Map::new()));
             }
         }
-        idx
     }
 
     /// Arms the task timeout of attempt `idx` when its task definition has one.

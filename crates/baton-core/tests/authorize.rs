@@ -71,6 +71,7 @@ fn a_human_task_is_completed_or_failed_only_at_or_above_its_role() {
                 approved: true,
                 by: who(role),
                 comment: None,
+                output: None,
             };
             let case = format!("task role {task_role:?}, principal {role:?}, decision");
             check(&run, &decision, role <= required, &case);

@@ -511,11 +511,13 @@ fn human_task_waits_for_approval() {
         approved: true,
         by: principal("ada", Role::L0),
         comment: Some("ok".into()),
+        output: None,
     });
     assert_eq!(out, Outcome::Applied);
     assert_eq!(
         run.t("approve").output,
-        json!({"approved": true, "by": "ada", "comment": "ok"})
+        json!({"approved": true, "decision": "approve", "by": "ada", "role": "L0",
+               "decidedAt": run.now, "comment": "ok"})
     );
     assert_eq!(run.queued(), vec!["after"]);
 }
@@ -529,6 +531,7 @@ fn human_rejection_fails_without_retry_and_authority_is_checked() {
         approved: true,
         by: principal("worker", Role::L3),
         comment: None,
+        output: None,
     });
     assert!(
         matches!(out, Outcome::Rejected(ref m) if m.contains("L1") && m.kind == RefusalKind::Forbidden),
@@ -539,18 +542,19 @@ fn human_rejection_fails_without_retry_and_authority_is_checked() {
         approved: false,
         by: principal("bridge", Role::L1),
         comment: Some("no".into()),
+        output: None,
     });
-    assert_eq!(
-        run.status("approve"),
-        Some(TaskStatus::FailedWithTerminalError)
-    );
+    assert_eq!(run.status("approve"), Some(TaskStatus::Failed));
+    assert_eq!(run.attempts("approve"), 1, "a HUMAN task is not retried");
     assert_eq!(run.wf_status(), WorkflowStatus::Failed);
     assert!(
         run.state
             .reason
             .as_deref()
             .unwrap_or("")
-            .contains("rejected by bridge: no")
+            .contains("rejected by bridge (L1): no"),
+        "{:?}",
+        run.state.reason
     );
 }
 

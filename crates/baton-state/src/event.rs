@@ -166,6 +166,43 @@ pub enum Event {
         /// Their comment.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
+        /// Values the approver adds to the task's output (approve only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        output: Option<Value>,
+    },
+    /// Debug: schedule one held task (`task_ref`, or the first held) and pause before
+    /// the next task again.
+    DebugStepped {
+        /// The held task's ref (with suffix); `None` = the first held task.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        task_ref: Option<String>,
+        /// Who.
+        by: Principal,
+    },
+    /// Debug: schedule every held task and run on to the next breakpoint.
+    DebugContinued {
+        /// Who.
+        by: Principal,
+    },
+    /// A person changed the input of a held task before it runs (keys merged over it).
+    TaskInputEdited {
+        /// The held task's ref (with suffix).
+        task_ref: String,
+        /// The keys set, merged over the resolved input.
+        input: Value,
+        /// Who.
+        by: Principal,
+    },
+    /// Operator: cancel a task that waits for a person (a HUMAN task or a held gate or
+    /// breakpoint); it ends CANCELED and the workflow treats that as its failure.
+    TaskCanceled {
+        /// The task's ref (with suffix).
+        task_ref: String,
+        /// Why.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        /// Who.
+        by: Principal,
     },
     /// A child workflow (SUB_WORKFLOW) ended.
     ChildWorkflowEnded {

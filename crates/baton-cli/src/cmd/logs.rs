@@ -4,7 +4,7 @@ use super::local::time;
 use super::target::{Access, Target};
 use crate::exit::Code;
 use baton_control::HistoryEvent;
-use baton_core::Event;
+use baton_core::{Event, Principal};
 use clap::Args;
 
 /// Arguments of `baton logs`.
@@ -31,6 +31,17 @@ pub async fn run(args: &LogsArgs) -> anyhow::Result<Code> {
             return Ok(Code::Usage);
         }
     };
+    // Task ids read better as the refs people wrote (best effort: a view that cannot
+    // be read leaves the ids).
+    let refs: std::collections::HashMap<String, String> = if args.json {
+        Default::default()
+    } else {
+        let opened = args.target.open(Access::Read)?;
+        let view = opened.control.workflow(&args.id).await;
+        opened.close().await;
+        view.map(|w| w.tasks.into_iter().map(|t| (t.task_id, t.ref_name)).collect())
+            .unwrap_or_default()
+    };
     for item in items {
         if args.json {
             crate::outln!(
@@ -41,7 +52,9 @@ pub async fn run(args: &LogsArgs) -> anyhow::Result<Code> {
         }
         match &item.event {
             HistoryEvent::Known(e) => {
-                let (who, what) = describe(e);
+                let (who, what) = describe(e, &|id: &str| {
+                    refs.get(id).map_or_else(|| id.to_string(), |r| format!("{r} ({id})"))
+                }, &time(item.at));
                 crate::outln!("{}  #{:<4} {:<14} {what}", time(item.at), item.seq, who);
             }
             // An event this build does not know (a newer server): shown as it came.
@@ -53,31 +66,59 @@ pub async fn run(args: &LogsArgs) -> anyhow::Result<Code> {
     Ok(Code::Ok)
 }
 
+/// `name (L1)`, with the key id when the principal authenticated with one.
+fn person(by: &Principal) -> String {
+    match &by.key_id {
+        Some(k) if k != &by.name => format!("{} ({:?}, key {k})", by.name, by.role),
+        _ => format!("{} ({:?})", by.name, by.role),
+    }
+}
+
+fn quoted(comment: &Option<String>) -> String {
+    comment
+        .as_ref()
+        .map(|c| format!(": '{c}'"))
+        .unwrap_or_default()
+}
+
 /// Who caused an event and what it was, in words.
-fn describe(e: &Event) -> (String, String) {
+fn describe(e: &Event, task: &dyn Fn(&str) -> String, at: &str) -> (String, String) {
     let worker = |w: &Option<String>| w.clone().unwrap_or_else(|| "worker".to_string());
     match e {
         Event::WorkflowStarted {
             input,
             correlation_id,
             parent,
-            ..
+            options,
+            by,
         } => (
-            parent.as_ref().map_or("caller".to_string(), |p| {
-                format!("parent {}", p.workflow_id)
-            }),
+            match (parent, by) {
+                (Some(p), _) => format!("parent {}", p.workflow_id),
+                (None, Some(by)) => by.name.clone(),
+                (None, None) => "caller".to_string(),
+            },
             format!(
-                "started with input {}{}",
+                "started{} with input {}{}{}{}",
+                by.as_ref().map(|b| format!(" by {}", person(b))).unwrap_or_default(),
                 input,
                 correlation_id
                     .as_ref()
                     .map(|c| format!(" (correlation {c})"))
+                    .unwrap_or_default(),
+                options
+                    .mode
+                    .map(|m| format!(", mode {}", m.as_str()))
+                    .unwrap_or_default(),
+                options
+                    .domain
+                    .as_ref()
+                    .map(|d| format!(", domain {d}"))
                     .unwrap_or_default()
             ),
         ),
         Event::TaskStarted {
             task_id, worker_id, ..
-        } => (worker(worker_id), format!("picked up {task_id}")),
+        } => (worker(worker_id), format!("picked up {}", task(task_id))),
         Event::TaskUpdated {
             task_id,
             status,
@@ -88,7 +129,8 @@ fn describe(e: &Event) -> (String, String) {
         } => (
             worker(worker_id),
             format!(
-                "{task_id} {:?}{}{}",
+                "{} {:?}{}{}",
+                task(task_id),
                 status,
                 reason
                     .as_ref()
@@ -106,7 +148,7 @@ fn describe(e: &Event) -> (String, String) {
             format!(
                 "{:?} fired for {}",
                 timer.kind,
-                timer.task_id.as_deref().unwrap_or("workflow")
+                timer.task_id.as_deref().map_or("workflow".to_string(), task)
             ),
         ),
         Event::HumanDecision {
@@ -114,16 +156,48 @@ fn describe(e: &Event) -> (String, String) {
             approved,
             by,
             comment,
+            output,
         } => (
-            format!("{} ({:?})", by.name, by.role),
+            by.name.clone(),
             format!(
-                "{} {task_id}{}",
+                "{}: {} by {} at {at}{}{}",
+                task(task_id),
                 if *approved { "approved" } else { "rejected" },
-                comment
-                    .as_ref()
-                    .map(|c| format!(": {c}"))
-                    .unwrap_or_default()
+                person(by),
+                quoted(comment),
+                match output {
+                    Some(o) if *approved => format!(" (output {o})"),
+                    _ => String::new(),
+                }
             ),
+        ),
+        Event::DebugStepped { task_ref, by } => (
+            by.name.clone(),
+            format!(
+                "stepped {} by {}",
+                task_ref.as_deref().unwrap_or("the next task"),
+                person(by)
+            ),
+        ),
+        Event::DebugContinued { by } => (
+            by.name.clone(),
+            format!("continued to the next breakpoint by {}", person(by)),
+        ),
+        Event::TaskInputEdited {
+            task_ref,
+            input,
+            by,
+        } => (
+            by.name.clone(),
+            format!("{task_ref}: input set to {input} by {}", person(by)),
+        ),
+        Event::TaskCanceled {
+            task_ref,
+            reason,
+            by,
+        } => (
+            by.name.clone(),
+            format!("{task_ref}: canceled by {}{}", person(by), quoted(reason)),
         ),
         Event::ChildWorkflowEnded {
             child_id, status, ..
@@ -131,23 +205,30 @@ fn describe(e: &Event) -> (String, String) {
             "engine".to_string(),
             format!("child {child_id} ended {}", status.as_str()),
         ),
-        Event::Paused { by } => (by.name.clone(), "paused the workflow".to_string()),
-        Event::Resumed { by } => (by.name.clone(), "resumed the workflow".to_string()),
+        Event::Paused { by } => (by.name.clone(), format!("paused by {}", person(by))),
+        Event::Resumed { by } => (by.name.clone(), format!("resumed by {}", person(by))),
         Event::Terminated { reason, by } => (
             by.name.clone(),
-            format!("terminated the workflow: {reason}"),
+            format!("terminated by {}: '{reason}'", person(by)),
         ),
-        Event::Retried { by } => (by.name.clone(), "retried the failed tasks".to_string()),
-        Event::Restarted { by } => (by.name.clone(), "restarted the workflow".to_string()),
+        Event::Retried { by } => (
+            by.name.clone(),
+            format!("failed tasks retried by {}", person(by)),
+        ),
+        Event::Restarted { by } => (by.name.clone(), format!("restarted by {}", person(by))),
         Event::Rerun {
             from_task_id, by, ..
         } => (
             by.name.clone(),
             format!(
-                "reran the workflow from {}",
-                from_task_id.as_deref().unwrap_or("the start")
+                "rerun from {} by {}",
+                from_task_id.as_deref().map_or("the start".to_string(), task),
+                person(by)
             ),
         ),
-        Event::TaskSkipped { ref_name, by } => (by.name.clone(), format!("skipped {ref_name}")),
+        Event::TaskSkipped { ref_name, by } => (
+            by.name.clone(),
+            format!("{ref_name}: skipped by {}", person(by)),
+        ),
     }
 }

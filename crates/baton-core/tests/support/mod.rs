@@ -152,6 +152,24 @@ impl Run {
             .unwrap_or_else(|| panic!("no task {r}; tasks: {:?}", self.refs()))
     }
 
+    /// How many attempts `r` has.
+    pub fn attempts(&self, r: &str) -> usize {
+        self.state.tasks.iter().filter(|t| t.ref_name == r).count()
+    }
+
+    /// Starts with `input` and run options.
+    pub fn started_with(def: WorkflowDef, input: Value, options: baton_core::RunOptions) -> Run {
+        let mut run = Run::new(def);
+        run.apply(Event::WorkflowStarted {
+            input,
+            correlation_id: None,
+            parent: None,
+            options,
+            by: None,
+        });
+        run
+    }
+
     pub fn status(&self, r: &str) -> Option<TaskStatus> {
         self.state.latest(r).map(|t| t.status)
     }

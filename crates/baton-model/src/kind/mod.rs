@@ -210,6 +210,32 @@ impl TaskType {
         }
     }
 
+    /// Whether the task is a step a person may hold before it is scheduled: a gate of
+    /// a supervised run or a debug run's breakpoint. Steps do work or wait (workers,
+    /// HUMAN, WAIT, child workflows, TERMINATE); the control flow around them (SWITCH,
+    /// forks, joins, loops, NOOP, SET_VARIABLE) is resolved on the spot and never held.
+    pub fn can_hold(&self) -> bool {
+        match self {
+            TaskType::Simple
+            | TaskType::Dynamic
+            | TaskType::System(_)
+            | TaskType::Wait
+            | TaskType::Human
+            | TaskType::SubWorkflow
+            | TaskType::StartWorkflow
+            | TaskType::Terminate => true,
+            TaskType::Switch
+            | TaskType::Decision
+            | TaskType::ForkJoin
+            | TaskType::Join
+            | TaskType::ExclusiveJoin
+            | TaskType::ForkJoinDynamic
+            | TaskType::DoWhile
+            | TaskType::SetVariable
+            | TaskType::Noop => false,
+        }
+    }
+
     /// Whether the task waits for a person's decision (approve / reject), which only a
     /// principal with the task's role may give.
     pub fn awaits_person(&self) -> bool {
@@ -317,6 +343,11 @@ impl TaskKind {
     /// See [`TaskType::is_retryable`].
     pub fn is_retryable(&self) -> bool {
         self.shape().is_retryable()
+    }
+
+    /// See [`TaskType::can_hold`].
+    pub fn can_hold(&self) -> bool {
+        self.shape().can_hold()
     }
 
     /// See [`TaskType::opens_join`].

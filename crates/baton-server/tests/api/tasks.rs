@@ -355,6 +355,7 @@ async fn workers_cannot_complete_a_human_task() {
                 approved: true,
                 by: baton_core::Principal::new("ada", baton_model::Role::L0),
                 comment: None,
+                output: None,
             },
         )
         .await
