@@ -48,6 +48,21 @@ enum Command {
     Retry(cmd::ops::OperatorArgs),
     /// Run an ended workflow again, from the start or from a task (`--from-task`).
     Rerun(cmd::ops::OperatorArgs),
+    /// List what waits for a decision: HUMAN tasks and supervised runs' gates.
+    Approvals(cmd::people::ApprovalsArgs),
+    /// Approve a HUMAN task (it completes) or a gate (the task is scheduled).
+    Approve(cmd::people::ApproveArgs),
+    /// Reject a HUMAN task or a gate (the task fails, or is skipped with on_reject: skip).
+    Reject(cmd::people::RejectArgs),
+    /// Cancel a task that waits for a person (HUMAN, or paused at a gate or breakpoint).
+    Cancel(cmd::people::CancelArgs),
+    /// Show a workflow's next task with its resolved input, the outputs so far and the
+    /// variables; change the paused task's input with --set-input.
+    Inspect(cmd::people::InspectArgs),
+    /// Debug run: run exactly one paused task, then pause again.
+    Step(cmd::people::StepArgs),
+    /// Debug run: run on to the next breakpoint.
+    Continue(cmd::people::ContinueArgs),
     /// Show where a workflow stands: status, tasks, output.
     Status(cmd::status::StatusArgs),
     /// Print a workflow's full history: who did what, when.
@@ -102,6 +117,13 @@ fn main() -> ExitCode {
         Command::Retry(args) => block_on(cmd::ops::operate(cmd::ops::Verb::Retry, &args)),
         Command::Rerun(args) => block_on(cmd::ops::operate(cmd::ops::Verb::Rerun, &args)),
         Command::Status(args) => block_on(cmd::status::run(&args)),
+        Command::Approvals(args) => block_on(cmd::people::approvals(&args)),
+        Command::Approve(args) => block_on(cmd::people::approve(&args)),
+        Command::Reject(args) => block_on(cmd::people::reject(&args)),
+        Command::Cancel(args) => block_on(cmd::people::cancel(&args)),
+        Command::Inspect(args) => block_on(cmd::people::inspect(&args)),
+        Command::Step(args) => block_on(cmd::people::step(&args)),
+        Command::Continue(args) => block_on(cmd::people::continue_run(&args)),
         Command::Logs(args) => block_on(cmd::logs::run(&args)),
         Command::Validate(args) => cmd::validate::run(&args),
         Command::Def {

@@ -42,6 +42,50 @@ pub enum Operation {
     },
     /// Delete the workflow with its history.
     Remove,
+    /// Approve a HUMAN task or a supervised run's gate: the task completes (HUMAN,
+    /// with `output` merged into its output) or is scheduled (gate).
+    Approve {
+        /// The task's reference name.
+        task_ref: String,
+        /// Why.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+        /// Values for the HUMAN task's output.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        output: Option<Value>,
+    },
+    /// Reject a HUMAN task or a gate: the task fails (a gate with `on_reject: skip` is
+    /// skipped).
+    Reject {
+        /// The task's reference name.
+        task_ref: String,
+        /// Why.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
+    /// Cancel a task that waits for a person (HUMAN, or held at a gate or breakpoint).
+    CancelTask {
+        /// The task's reference name.
+        task_ref: String,
+        /// Why.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Debug: run one paused task (`task_ref`, or the first paused) and pause again.
+    Step {
+        /// The paused task's reference name; `None` = the first paused.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        task_ref: Option<String>,
+    },
+    /// Debug: run every paused task and on to the next breakpoint.
+    Continue,
+    /// Set keys of a paused task's input before it runs.
+    SetInput {
+        /// The paused task's reference name.
+        task_ref: String,
+        /// The keys to set (a JSON object), merged over its input.
+        input: Value,
+    },
 }
 
 impl Operation {
@@ -56,6 +100,24 @@ impl Operation {
             Operation::Rerun { .. } => "rerun",
             Operation::SkipTask { .. } => "skip task",
             Operation::Remove => "remove",
+            Operation::Approve { .. } => "approve",
+            Operation::Reject { .. } => "reject",
+            Operation::CancelTask { .. } => "cancel task",
+            Operation::Step { .. } => "step",
+            Operation::Continue => "continue",
+            Operation::SetInput { .. } => "set input",
+        }
+    }
+
+    /// The task whose current attempt id the event needs (approve and reject name the
+    /// attempt they decide): the caller looks it up and passes it to
+    /// [`OperatorCommand::event`].
+    pub fn decided_task(&self) -> Option<&str> {
+        match self {
+            Operation::Approve { task_ref, .. } | Operation::Reject { task_ref, .. } => {
+                Some(task_ref)
+            }
+            _ => None,
         }
     }
 }
@@ -83,8 +145,9 @@ impl OperatorCommand {
     }
 
     /// The decider event this command is, or `None` for [`Operation::Remove`] (which
-    /// deletes rather than records).
-    pub fn event(&self) -> Option<Event> {
+    /// deletes rather than records). Approve and reject need `task_id`, the current
+    /// attempt of [`Operation::decided_task`]; without it they are `None` too.
+    pub fn event(&self, task_id: Option<&str>) -> Option<Event> {
         let by = self.actor.clone();
         Some(match &self.operation {
             Operation::Pause => Event::Paused { by },
@@ -110,6 +173,37 @@ impl OperatorCommand {
                 by,
             },
             Operation::Remove => return None,
+            Operation::Approve {
+                comment, output, ..
+            } => Event::HumanDecision {
+                task_id: task_id?.to_string(),
+                approved: true,
+                by,
+                comment: comment.clone(),
+                output: output.clone(),
+            },
+            Operation::Reject { comment, .. } => Event::HumanDecision {
+                task_id: task_id?.to_string(),
+                approved: false,
+                by,
+                comment: comment.clone(),
+                output: None,
+            },
+            Operation::CancelTask { task_ref, reason } => Event::TaskCanceled {
+                task_ref: task_ref.clone(),
+                reason: reason.clone(),
+                by,
+            },
+            Operation::Step { task_ref } => Event::DebugStepped {
+                task_ref: task_ref.clone(),
+                by,
+            },
+            Operation::Continue => Event::DebugContinued { by },
+            Operation::SetInput { task_ref, input } => Event::TaskInputEdited {
+                task_ref: task_ref.clone(),
+                input: input.clone(),
+                by,
+            },
         })
     }
 }

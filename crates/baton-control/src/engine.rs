@@ -9,6 +9,7 @@ use baton_core::{Outcome, WorkflowState};
 use baton_model::WorkflowDef;
 use baton_runtime::{EngineError, EngineHandle, StartWorkflow};
 use baton_store::{Reader, StoreError, WorkflowFilter, WorkflowMeta};
+use serde_json::Value;
 use std::sync::Arc;
 
 /// Opens a read-only view of a store.
@@ -111,9 +112,38 @@ pub(crate) fn workflow_view(s: &WorkflowState, def: Option<&WorkflowDef>) -> Wor
                 started_at: t.started_at,
                 ended_at: t.ended_at,
                 role: def.and_then(|d| d.find(&t.def_ref)).and_then(|d| d.role),
+                hold: t.hold,
             })
             .collect(),
+        mode: s.run.mode,
+        breakpoints: s.run.breakpoints.clone(),
+        domain: s.run.domain.clone(),
+        variables: Value::Object(s.variables.clone()),
     }
+}
+
+/// The id of `task_ref`'s latest attempt in `w`, or why there is none.
+pub(crate) fn current_attempt(w: &WorkflowView, task_ref: &str) -> Result<String, ControlError> {
+    w.tasks
+        .iter()
+        .rev()
+        .find(|t| t.ref_name == task_ref)
+        .map(|t| t.task_id.clone())
+        .ok_or_else(|| {
+            let waiting: Vec<String> = crate::ApprovalView::waiting_in(w)
+                .into_iter()
+                .map(|a| a.ref_name)
+                .collect();
+            ControlError::not_found(format!(
+                "workflow {} has no task `{task_ref}` scheduled{}",
+                w.id,
+                if waiting.is_empty() {
+                    String::new()
+                } else {
+                    format!("; waiting for a decision: {}", waiting.join(", "))
+                }
+            ))
+        })
 }
 
 fn summary(m: WorkflowMeta) -> WorkflowSummary {
@@ -145,6 +175,12 @@ impl Control for EngineControl {
                 version: req.version,
                 input: req.input,
                 correlation_id: req.correlation_id,
+                options: baton_core::RunOptions {
+                    mode: req.mode,
+                    breakpoints: req.breakpoints,
+                    domain: req.domain,
+                },
+                by: req.by,
                 ..Default::default()
             };
             self.engine()?.start(start).await.map_err(|e| match e {
@@ -202,7 +238,11 @@ impl Control for EngineControl {
         Box::pin(async move {
             let engine = self.engine()?;
             let id = command.workflow_id.as_str();
-            let Some(event) = command.event() else {
+            let task_id = match command.operation.decided_task() {
+                Some(task_ref) => Some(current_attempt(&self.workflow(id).await?, task_ref)?),
+                None => None,
+            };
+            let Some(event) = command.event(task_id.as_deref()) else {
                 // Remove deletes rather than records.
                 return if engine.remove_workflow(id).await? {
                     Ok(CommandOutcome::Applied)

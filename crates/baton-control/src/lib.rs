@@ -28,8 +28,8 @@ pub mod http;
 pub use command::{CommandOutcome, Operation, OperatorCommand};
 pub use error::{ControlError, ErrorKind};
 pub use view::{
-    ApprovalView, HistoryEvent, HistoryItem, ListFilter, StartRequest, TaskView, WorkflowSummary,
-    WorkflowView,
+    ApprovalKind, ApprovalView, HistoryEvent, HistoryItem, ListFilter, StartRequest, TaskView,
+    WorkflowSummary, WorkflowView,
 };
 
 #[cfg(feature = "engine")]

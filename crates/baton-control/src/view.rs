@@ -1,8 +1,8 @@
 //! Plain, serialisable views: what an operator looks at, the same whichever
 //! [`crate::Control`] answered.
 
-use baton_core::{Event, TaskStatus, Timestamp, WorkflowStatus};
-use baton_model::Role;
+use baton_core::{Event, Hold, Principal, TaskStatus, Timestamp, WorkflowStatus};
+use baton_model::{Role, RunMode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -39,6 +39,27 @@ pub struct WorkflowView {
     pub ended_at: Option<Timestamp>,
     /// Every task attempt, in the order they were scheduled.
     pub tasks: Vec<TaskView>,
+    /// Execution mode.
+    #[serde(default)]
+    pub mode: RunMode,
+    /// Debug breakpoints (task refs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breakpoints: Vec<String>,
+    /// The run's domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// Workflow variables (SET_VARIABLE).
+    #[serde(default)]
+    pub variables: Value,
+}
+
+impl WorkflowView {
+    /// The tasks held before they run (gates and breakpoints), in creation order.
+    pub fn held(&self) -> impl Iterator<Item = &TaskView> {
+        self.tasks
+            .iter()
+            .filter(|t| t.hold.is_some() && !t.status.is_terminal())
+    }
 }
 
 /// One attempt of one task.
@@ -81,6 +102,9 @@ pub struct TaskView {
     /// the definition names none (then L0 decides) or is not known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
+    /// Held before it runs: waiting at a supervised run's gate or a debug breakpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold: Option<Hold>,
 }
 
 /// A row of a workflow list.
@@ -138,6 +162,19 @@ pub struct StartRequest {
     /// Correlation id.
     #[serde(default)]
     pub correlation_id: Option<String>,
+    /// Execution mode (`None`: the definition's, else auto).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<RunMode>,
+    /// Debug breakpoints (task refs), added to the definition's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breakpoints: Vec<String>,
+    /// The run's domain (`None`: the definition's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// Who starts it, for the audit trail and the authority check (in process; a server
+    /// decides this itself from the caller's token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<Principal>,
 }
 
 /// One event of a workflow's history.
@@ -178,27 +215,56 @@ pub struct ApprovalView {
     /// What the decision is about (the task's resolved input).
     pub input: Value,
     /// The least authority that may decide it (a lower level is more authority): the
-    /// task's `role`, L0 when its definition names none.
+    /// task's `role`, L0 when its definition names none; L0 for a gate.
     pub decided_by: Role,
+    /// What waits: a HUMAN task, or a supervised run's gate before a task.
+    #[serde(default)]
+    pub kind: ApprovalKind,
+    /// The waiting task's type (`HUMAN`, `SIMPLE`, ...).
+    #[serde(default)]
+    pub task_type: String,
+}
+
+/// What an approval is for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalKind {
+    /// A HUMAN task: approve completes it, reject fails it.
+    #[default]
+    Human,
+    /// A gate of a supervised run: approve schedules the task, reject fails (or skips) it.
+    Gate,
 }
 
 impl ApprovalView {
-    /// The HUMAN tasks of `w` that wait for a decision.
+    /// The HUMAN tasks and gates of `w` that wait for a decision.
     pub fn waiting_in(w: &WorkflowView) -> Vec<ApprovalView> {
         if w.status.is_terminal() {
             return Vec::new();
         }
         w.tasks
             .iter()
-            .filter(|t| t.task_type == "HUMAN" && !t.status.is_terminal())
-            .map(|t| ApprovalView {
-                workflow_id: w.id.clone(),
-                workflow_name: w.name.clone(),
-                task_id: t.task_id.clone(),
-                ref_name: t.ref_name.clone(),
-                since: t.scheduled_at,
-                input: t.input.clone(),
-                decided_by: t.role.unwrap_or(Role::L0),
+            .filter(|t| !t.status.is_terminal())
+            .filter_map(|t| {
+                let kind = match t.hold {
+                    Some(Hold::Gate) => ApprovalKind::Gate,
+                    None if t.task_type == "HUMAN" => ApprovalKind::Human,
+                    _ => return None,
+                };
+                Some(ApprovalView {
+                    workflow_id: w.id.clone(),
+                    workflow_name: w.name.clone(),
+                    task_id: t.task_id.clone(),
+                    ref_name: t.ref_name.clone(),
+                    since: t.scheduled_at,
+                    input: t.input.clone(),
+                    decided_by: match kind {
+                        ApprovalKind::Gate => baton_core::GATE_ROLE,
+                        ApprovalKind::Human => t.role.unwrap_or(Role::L0),
+                    },
+                    kind,
+                    task_type: t.task_type.clone(),
+                })
             })
             .collect()
     }

@@ -130,7 +130,9 @@ impl<'d> Decider<'d> {
                 by,
                 comment,
                 output,
-            } => self.on_human_decision(task_id, *approved, by, comment.as_deref(), output.as_ref()),
+            } => {
+                self.on_human_decision(task_id, *approved, by, comment.as_deref(), output.as_ref())
+            }
             Event::DebugStepped { task_ref, .. } => self.on_debug_step(task_ref.as_deref()),
             Event::DebugContinued { .. } => self.on_debug_continue(),
             Event::TaskInputEdited {
@@ -227,6 +229,19 @@ impl<'d> Decider<'d> {
         self.st.input = input;
         self.st.correlation_id = correlation_id;
         self.st.parent = parent;
+        if let Some(bp) = options
+            .breakpoints
+            .iter()
+            .find(|bp| self.find_def(bp).is_none())
+        {
+            return rejected(
+                RefusalKind::InvalidInput,
+                format!(
+                    "breakpoint `{bp}` names no task of workflow `{}`",
+                    self.def.name
+                ),
+            );
+        }
         let mode = options.mode.or(self.def.mode).unwrap_or_default();
         let breakpoints: Vec<String> = self
             .def

@@ -25,7 +25,7 @@ mod scope;
 mod start;
 mod walk;
 
-pub use authorize::{Action, OPERATOR_ROLE, authorize, permit};
+pub use authorize::{Action, GATE_ROLE, OPERATOR_ROLE, authorize, permit};
 pub use backoff::retry_delay_ms;
 pub use baton_state::{
     ControlState, Effect, Event, Hold, ParentLink, Principal, QueuedTask, RunOptions, RunSettings,

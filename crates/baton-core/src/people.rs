@@ -163,7 +163,9 @@ impl Decider<'_> {
             let why = format!("gate {}", rejected_by(by, comment));
             match on_reject {
                 OnReject::Skip => self.set_status(idx, TaskStatus::Skipped, Some(why)),
-                OnReject::Fail => self.fail_task(idx, TaskStatus::FailedWithTerminalError, why, false),
+                OnReject::Fail => {
+                    self.fail_task(idx, TaskStatus::FailedWithTerminalError, why, false)
+                }
             }
         }
         self.advance();

@@ -51,7 +51,10 @@ fn a_supervised_gate_waits_for_approval_then_runs() {
     run.complete("a", json!({"x": 1}));
     assert_eq!(run.t("b").hold, Some(Hold::Gate));
     assert_eq!(run.status("b"), Some(TaskStatus::Scheduled));
-    assert!(run.queued().is_empty(), "a gate is not queued before approval");
+    assert!(
+        run.queued().is_empty(),
+        "a gate is not queued before approval"
+    );
     // A worker cannot report on a held task.
     let out = run.complete("b", json!({}));
     assert!(
@@ -84,12 +87,15 @@ fn a_rejected_gate_fails_the_task_or_skips_it() {
     run.poll("a");
     run.complete("a", json!({}));
     decide_on(&mut run, "b", false, ada());
-    assert_eq!(
-        run.status("b"),
-        Some(TaskStatus::FailedWithTerminalError)
-    );
+    assert_eq!(run.status("b"), Some(TaskStatus::FailedWithTerminalError));
     assert_eq!(run.wf_status(), WorkflowStatus::Failed);
-    assert!(run.state.reason.as_deref().unwrap_or("").contains("rejected by ada (L0): checked"));
+    assert!(
+        run.state
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("rejected by ada (L0): checked")
+    );
 
     let mut def = three();
     def.tasks[1].on_reject = OnReject::Skip;
@@ -200,7 +206,10 @@ fn stepping_a_run_that_is_not_debugged_is_refused() {
 
 #[test]
 fn the_input_of_a_held_task_can_be_changed_and_the_queue_gets_it() {
-    let a = with_input(simple("a"), json!({"n": "${workflow.input.n}", "keep": true}));
+    let a = with_input(
+        simple("a"),
+        json!({"n": "${workflow.input.n}", "keep": true}),
+    );
     let mut run = Run::started_with(wf(vec![a]), json!({"n": 1}), options(RunMode::Debug, &[]));
     assert_eq!(run.t("a").input, json!({"n": 1, "keep": true}));
     let out = run.apply(Event::TaskInputEdited {
@@ -292,7 +301,11 @@ fn an_approval_output_is_merged_and_the_decision_wins() {
     });
     let out = &run.t("approve").output;
     assert_eq!(out["ticket"], json!("T-1"));
-    assert_eq!(out["by"], json!("ada"), "the record of who decided cannot be forged");
+    assert_eq!(
+        out["by"],
+        json!("ada"),
+        "the record of who decided cannot be forged"
+    );
     assert_eq!(run.wf_status(), WorkflowStatus::Completed);
 }
 
@@ -304,7 +317,10 @@ fn an_l2_operates_only_its_own_domain() {
         ..Default::default()
     };
     let mut run = Run::started_with(three(), json!({}), in_domain.clone());
-    assert_eq!(run.apply(Event::Paused { by: ops.clone() }), Outcome::Applied);
+    assert_eq!(
+        run.apply(Event::Paused { by: ops.clone() }),
+        Outcome::Applied
+    );
 
     in_domain.domain = Some("station-b".into());
     let mut run = Run::started_with(three(), json!({}), in_domain);

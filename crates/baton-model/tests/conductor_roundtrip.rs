@@ -374,3 +374,40 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn people_settings_survive_export_and_reading_back() {
+    let native = r#"
+workflow:
+  id: gated
+  mode: supervised
+  gates: {agent_level: [L2], task_type: [HTTP]}
+  breakpoints: [b]
+  domain: station-a
+  tasks:
+    - id: a
+      type: SIMPLE
+    - id: b
+      type: SIMPLE
+      depends_on: [a]
+      gate: true
+      on_reject: skip
+"#;
+    let def = baton_model::load(native).expect("loads").def;
+    assert_eq!(def.mode, Some(baton_model::RunMode::Supervised));
+    assert_eq!(def.gates.agent_level, vec![Role::L2]);
+    assert_eq!(def.gates.task_type, vec!["HTTP".to_string()]);
+    assert_eq!(def.breakpoints, vec!["b".to_string()]);
+    assert_eq!(def.domain.as_deref(), Some("station-a"));
+    let b = def.find("b").expect("b");
+    assert!(b.gate);
+    assert_eq!(b.on_reject, baton_model::OnReject::Skip);
+    let json = baton_model::conductor::export(&def).to_string();
+    let back = baton_model::load(&json).expect("reads back").def;
+    assert_eq!(back.mode, def.mode);
+    assert_eq!(back.gates, def.gates);
+    assert_eq!(back.breakpoints, def.breakpoints);
+    assert_eq!(back.domain, def.domain);
+    let b2 = back.find("b").expect("b");
+    assert_eq!((b2.gate, b2.on_reject), (true, baton_model::OnReject::Skip));
+}

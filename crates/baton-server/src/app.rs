@@ -78,6 +78,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(conductor::workflow::routes())
         .merge(conductor::tasks::routes())
         .merge(native::routes())
+        .merge(crate::people::routes())
         .merge(sse::routes())
 }
 

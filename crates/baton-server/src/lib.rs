@@ -37,6 +37,7 @@ pub mod extract;
 pub mod limits;
 pub mod native;
 pub mod openapi;
+pub mod people;
 pub mod sse;
 
 pub use app::{AppState, ServerConfig, router, router_with_shutdown, serve, serve_with};

@@ -39,8 +39,13 @@ pub async fn run(args: &LogsArgs) -> anyhow::Result<Code> {
         let opened = args.target.open(Access::Read)?;
         let view = opened.control.workflow(&args.id).await;
         opened.close().await;
-        view.map(|w| w.tasks.into_iter().map(|t| (t.task_id, t.ref_name)).collect())
-            .unwrap_or_default()
+        view.map(|w| {
+            w.tasks
+                .into_iter()
+                .map(|t| (t.task_id, t.ref_name))
+                .collect()
+        })
+        .unwrap_or_default()
     };
     for item in items {
         if args.json {
@@ -52,9 +57,14 @@ pub async fn run(args: &LogsArgs) -> anyhow::Result<Code> {
         }
         match &item.event {
             HistoryEvent::Known(e) => {
-                let (who, what) = describe(e, &|id: &str| {
-                    refs.get(id).map_or_else(|| id.to_string(), |r| format!("{r} ({id})"))
-                }, &time(item.at));
+                let (who, what) = describe(
+                    e,
+                    &|id: &str| {
+                        refs.get(id)
+                            .map_or_else(|| id.to_string(), |r| format!("{r} ({id})"))
+                    },
+                    &time(item.at),
+                );
                 crate::outln!("{}  #{:<4} {:<14} {what}", time(item.at), item.seq, who);
             }
             // An event this build does not know (a newer server): shown as it came.
@@ -99,7 +109,9 @@ fn describe(e: &Event, task: &dyn Fn(&str) -> String, at: &str) -> (String, Stri
             },
             format!(
                 "started{} with input {}{}{}{}",
-                by.as_ref().map(|b| format!(" by {}", person(b))).unwrap_or_default(),
+                by.as_ref()
+                    .map(|b| format!(" by {}", person(b)))
+                    .unwrap_or_default(),
                 input,
                 correlation_id
                     .as_ref()
@@ -148,7 +160,10 @@ fn describe(e: &Event, task: &dyn Fn(&str) -> String, at: &str) -> (String, Stri
             format!(
                 "{:?} fired for {}",
                 timer.kind,
-                timer.task_id.as_deref().map_or("workflow".to_string(), task)
+                timer
+                    .task_id
+                    .as_deref()
+                    .map_or("workflow".to_string(), task)
             ),
         ),
         Event::HumanDecision {
@@ -222,7 +237,9 @@ fn describe(e: &Event, task: &dyn Fn(&str) -> String, at: &str) -> (String, Stri
             by.name.clone(),
             format!(
                 "rerun from {} by {}",
-                from_task_id.as_deref().map_or("the start".to_string(), task),
+                from_task_id
+                    .as_deref()
+                    .map_or("the start".to_string(), task),
                 person(by)
             ),
         ),

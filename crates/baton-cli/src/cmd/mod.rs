@@ -5,6 +5,7 @@ pub mod follow;
 pub mod local;
 pub mod logs;
 pub mod ops;
+pub mod people;
 pub mod resume;
 pub mod run;
 pub mod server;

@@ -73,6 +73,8 @@ pub struct StartArgs {
     #[arg(long)]
     pub correlation_id: Option<String>,
     #[command(flatten)]
+    pub people: super::people::RunModeArgs,
+    #[command(flatten)]
     pub target: Target,
 }
 
@@ -92,6 +94,10 @@ pub async fn start(args: &StartArgs) -> anyhow::Result<Code> {
         version: args.version,
         input,
         correlation_id: args.correlation_id.clone(),
+        mode: args.people.mode.map(Into::into),
+        breakpoints: args.people.breakpoints.clone(),
+        domain: args.people.domain.clone(),
+        by: Some(actor()),
     };
     let started = opened.control.start(req).await;
     opened.close().await;

@@ -32,6 +32,8 @@ pub struct RunArgs {
     /// Print only the workflow output.
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub people: super::people::RunModeArgs,
 }
 
 /// Runs `baton run`: exit 0 when the workflow completes, 1 when it fails, times out or is
@@ -57,6 +59,10 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Code> {
             return Ok(Code::Usage);
         }
     };
+    if let Err(e) = args.people.check_breakpoints(&def) {
+        eprintln!("error: {e}");
+        return Ok(Code::Usage);
+    }
     if let Err(diags) = baton_model::validate::check_input(&def, &input) {
         for d in diags {
             eprintln!(
@@ -120,6 +126,8 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Code> {
             let req = StartWorkflow {
                 definition: Some(def.clone()),
                 input,
+                options: args.people.options(),
+                by: Some(super::target::actor()),
                 ..Default::default()
             };
             match handle.start(req).await {

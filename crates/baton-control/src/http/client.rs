@@ -289,6 +289,120 @@ impl Client {
         )
         .await
     }
+
+    /// Starts a workflow from a full start request (Conductor's `StartWorkflowRequest`
+    /// with Baton's `mode`, `breakpoints` and `domain`); answers its id.
+    pub async fn start_request(&self, req: &crate::StartRequest) -> Result<String, ControlError> {
+        let body = serde_json::json!({
+            "name": req.name,
+            "version": req.version,
+            "input": req.input,
+            "correlationId": req.correlation_id,
+            "mode": req.mode,
+            "breakpoints": req.breakpoints,
+            "domain": req.domain,
+        });
+        let (req, url) = self.request(Method::POST, "api/workflow")?;
+        Ok(self.text(req.json(&body), &url).await?.trim().to_string())
+    }
+
+    /// What waits for a decision (HUMAN tasks and gates), of one workflow or all.
+    pub async fn approvals(
+        &self,
+        workflow_id: Option<&str>,
+    ) -> Result<Vec<crate::ApprovalView>, ControlError> {
+        let (req, url) = self.request(Method::GET, "api/v1/approvals")?;
+        let req = match workflow_id {
+            Some(id) => req.query(&[("workflowId", id)]),
+            None => req,
+        };
+        self.json(req, &url).await
+    }
+
+    /// Approves or rejects the HUMAN task or gate `task_ref` of workflow `id`.
+    pub async fn decide(
+        &self,
+        id: &str,
+        task_ref: &str,
+        approve: bool,
+        comment: Option<&str>,
+        output: Option<&Value>,
+    ) -> Result<(), ControlError> {
+        let body = serde_json::json!({
+            "decision": if approve { "approve" } else { "reject" },
+            "comment": comment,
+            "output": output,
+        });
+        let (req, url) = self.request(
+            Method::POST,
+            &format!(
+                "api/v1/workflows/{}/approvals/{}",
+                encode(id),
+                encode(task_ref)
+            ),
+        )?;
+        self.send(req.json(&body), &url).await.map(drop)
+    }
+
+    /// Cancels the waiting task `task_ref` of workflow `id`.
+    pub async fn cancel_task(
+        &self,
+        id: &str,
+        task_ref: &str,
+        reason: Option<&str>,
+    ) -> Result<(), ControlError> {
+        let (req, url) = self.request(
+            Method::POST,
+            &format!(
+                "api/v1/workflows/{}/tasks/{}/cancel",
+                encode(id),
+                encode(task_ref)
+            ),
+        )?;
+        self.send(req.json(&serde_json::json!({ "reason": reason })), &url)
+            .await
+            .map(drop)
+    }
+
+    /// Debug: runs one paused task (`task_ref`, or the first) and pauses again.
+    pub async fn step(&self, id: &str, task_ref: Option<&str>) -> Result<(), ControlError> {
+        let (req, url) = self.request(
+            Method::POST,
+            &format!("api/v1/workflows/{}/debug/step", encode(id)),
+        )?;
+        self.send(req.json(&serde_json::json!({ "taskRef": task_ref })), &url)
+            .await
+            .map(drop)
+    }
+
+    /// Debug: runs to the next breakpoint.
+    pub async fn continue_run(&self, id: &str) -> Result<(), ControlError> {
+        let (req, url) = self.request(
+            Method::POST,
+            &format!("api/v1/workflows/{}/debug/continue", encode(id)),
+        )?;
+        self.send(req.json(&serde_json::json!({})), &url)
+            .await
+            .map(drop)
+    }
+
+    /// Sets keys of the paused task `task_ref`'s input before it runs.
+    pub async fn set_input(
+        &self,
+        id: &str,
+        task_ref: &str,
+        input: &Value,
+    ) -> Result<(), ControlError> {
+        let (req, url) = self.request(
+            Method::PUT,
+            &format!(
+                "api/v1/workflows/{}/tasks/{}/input",
+                encode(id),
+                encode(task_ref)
+            ),
+        )?;
+        self.send(req.json(input), &url).await.map(drop)
+    }
 }
 
 /// Percent-encodes one path segment.

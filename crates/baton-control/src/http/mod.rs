@@ -39,16 +39,14 @@ impl Control for HttpControl {
     }
 
     fn start<'a>(&'a self, req: StartRequest) -> ControlFuture<'a, String> {
-        Box::pin(async move {
-            self.client
-                .start(
-                    &req.name,
-                    req.version,
-                    req.input,
-                    req.correlation_id.as_deref(),
-                )
-                .await
-        })
+        Box::pin(async move { self.client.start_request(&req).await })
+    }
+
+    fn approvals<'a>(
+        &'a self,
+        workflow_id: Option<&'a str>,
+    ) -> ControlFuture<'a, Vec<crate::ApprovalView>> {
+        Box::pin(self.client.approvals(workflow_id))
     }
 
     fn workflow<'a>(&'a self, id: &'a str) -> ControlFuture<'a, WorkflowView> {
@@ -99,6 +97,26 @@ impl Control for HttpControl {
                 }
                 Operation::SkipTask { ref_name } => c.skip_task(id, &ref_name).await?,
                 Operation::Remove => c.remove(id).await?,
+                Operation::Approve {
+                    task_ref,
+                    comment,
+                    output,
+                } => {
+                    c.decide(id, &task_ref, true, comment.as_deref(), output.as_ref())
+                        .await?
+                }
+                Operation::Reject { task_ref, comment } => {
+                    c.decide(id, &task_ref, false, comment.as_deref(), None)
+                        .await?
+                }
+                Operation::CancelTask { task_ref, reason } => {
+                    c.cancel_task(id, &task_ref, reason.as_deref()).await?
+                }
+                Operation::Step { task_ref } => c.step(id, task_ref.as_deref()).await?,
+                Operation::Continue => c.continue_run(id).await?,
+                Operation::SetInput { task_ref, input } => {
+                    c.set_input(id, &task_ref, &input).await?
+                }
             }
             Ok(CommandOutcome::Applied)
         })

@@ -91,6 +91,15 @@ pub(crate) struct WireWorkflow {
     end_time: Timestamp,
     #[serde(default)]
     workflow_definition: Option<Value>,
+    #[serde(default)]
+    variables: Value,
+    /// Baton: the run's mode, breakpoints and domain.
+    #[serde(default)]
+    mode: baton_model::RunMode,
+    #[serde(default)]
+    breakpoints: Vec<String>,
+    #[serde(default)]
+    domain: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,6 +129,9 @@ struct WireTask {
     start_time: Timestamp,
     #[serde(default)]
     end_time: Timestamp,
+    /// Baton: held at a gate or breakpoint.
+    #[serde(default)]
+    hold: Option<baton_core::Hold>,
 }
 
 fn status<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, ControlError> {
@@ -186,6 +198,7 @@ impl WireWorkflow {
                 scheduled_at: t.scheduled_time,
                 started_at: when(t.start_time),
                 ended_at: when(t.end_time),
+                hold: t.hold,
             });
         }
         Ok(WorkflowView {
@@ -202,6 +215,10 @@ impl WireWorkflow {
             updated_at: self.update_time,
             ended_at: when(self.end_time),
             tasks,
+            mode: self.mode,
+            breakpoints: self.breakpoints,
+            domain: self.domain,
+            variables: self.variables,
         })
     }
 }

@@ -80,6 +80,7 @@ pub async fn drive(c: &dyn Control) {
             version: Some(1),
             input: json!({"x": 3}),
             correlation_id: Some("corr".into()),
+            ..Default::default()
         })
         .await
         .expect("start");

@@ -3,7 +3,8 @@
 
 use super::read::{Reader, join};
 use crate::model::{
-    FailureWorkflow, JsonMap, Monitoring, OutputSpec, Role, Task, TaskKind, WorkflowDef,
+    FailureWorkflow, GateRules, JsonMap, Monitoring, OnReject, OutputSpec, Role, RunMode, Task,
+    TaskKind, WorkflowDef,
 };
 use crate::source::Node;
 use indexmap::IndexMap;
@@ -16,7 +17,14 @@ const WORKFLOW_FIELDS: &[&str] = &[
     "failureWorkflowSteps",
     "fields",
     "outputKeys",
+    "mode",
+    "gates",
+    "breakpoints",
+    "domain",
 ];
+/// Fields of `baton.gates`.
+const GATE_FIELDS: &[&str] = &["agentLevel", "taskType", "all"];
+const MODES: &[&str] = &["auto", "supervised", "debug"];
 /// Fields of `baton.monitoring`.
 const MONITORING_FIELDS: &[&str] = &["reportFrequency", "logTo", "metrics"];
 /// Fields of a task's `baton` object.
@@ -32,6 +40,8 @@ const TASK_FIELDS: &[&str] = &[
     "itemsParam",
     "maxIterations",
     "fields",
+    "gate",
+    "onReject",
 ];
 const ROLES: &[&str] = &["L0", "L1", "L2", "L3"];
 
@@ -48,6 +58,14 @@ pub(super) struct WorkflowExtension {
     pub output_keys: Option<Vec<String>>,
     /// Extra fields of a native or stage definition (the model's `extra`).
     pub fields: JsonMap,
+    /// Execution mode of runs whose start chooses none.
+    pub mode: Option<RunMode>,
+    /// Which tasks are gates in a supervised run.
+    pub gates: GateRules,
+    /// Where a debug run pauses.
+    pub breakpoints: Vec<String>,
+    /// The runs' domain.
+    pub domain: Option<String>,
     /// Unknown fields of the object, kept.
     pub unknown: JsonMap,
 }
@@ -77,6 +95,10 @@ pub(super) struct TaskExtension {
     pub max_iterations: Option<u32>,
     /// Extra fields of a native or stage task (the model's `extra`).
     pub fields: JsonMap,
+    /// A gate in supervised runs.
+    pub gate: bool,
+    /// What a rejected gate does.
+    pub on_reject: OnReject,
     /// Unknown fields of the object, kept.
     pub unknown: JsonMap,
 }
@@ -101,6 +123,55 @@ pub(super) fn read_workflow(reader: &mut Reader, node: &Node, path: &str) -> Wor
     }
     if let Some(v) = node.get("outputKeys") {
         ext.output_keys = reader.string_list(v, &join(path, "outputKeys"));
+    }
+    if let Some(v) = node.get("mode") {
+        ext.mode = reader
+            .choice(v, &join(path, "mode"), MODES)
+            .map(|m| match m {
+                "supervised" => RunMode::Supervised,
+                "debug" => RunMode::Debug,
+                _ => RunMode::Auto,
+            });
+    }
+    if let Some(v) = node.get("gates") {
+        let p = join(path, "gates");
+        if let Some(levels) = v.get("agentLevel") {
+            let lp = join(&p, "agentLevel");
+            for (i, name) in reader
+                .string_list(levels, &lp)
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
+                match ROLES.iter().find(|r| r.eq_ignore_ascii_case(name)) {
+                    Some(r) => ext.gates.agent_level.push(role(r)),
+                    None => {
+                        reader.wrong_type(levels, &format!("{lp}[{i}]"), "one of L0, L1, L2, L3")
+                    }
+                }
+            }
+        }
+        if let Some(types) = v.get("taskType") {
+            ext.gates.task_type = reader
+                .string_list(types, &join(&p, "taskType"))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| t.to_ascii_uppercase())
+                .collect();
+        }
+        if let Some(all) = v.get("all") {
+            ext.gates.all = reader.boolean(all, &join(&p, "all")).unwrap_or(false);
+        }
+        let mut ignored = JsonMap::new();
+        reader.unknown_fields(v, &p, GATE_FIELDS, "`baton.gates`", &mut ignored);
+    }
+    if let Some(v) = node.get("breakpoints") {
+        ext.breakpoints = reader
+            .string_list(v, &join(path, "breakpoints"))
+            .unwrap_or_default();
+    }
+    if let Some(v) = node.get("domain") {
+        ext.domain = reader.string(v, &join(path, "domain"));
     }
     if let Some(v) = node.get("fields") {
         ext.fields = reader
@@ -201,6 +272,15 @@ pub(super) fn read_task(reader: &mut Reader, node: &Node, path: &str) -> TaskExt
     if let Some(v) = node.get("itemsParam") {
         ext.items_param = reader.string(v, &join(path, "itemsParam"));
     }
+    if let Some(v) = node.get("gate") {
+        ext.gate = reader.boolean(v, &join(path, "gate")).unwrap_or(false);
+    }
+    if let Some(v) = node.get("onReject") {
+        ext.on_reject = match reader.choice(v, &join(path, "onReject"), &["fail", "skip"]) {
+            Some("skip") => OnReject::Skip,
+            _ => OnReject::Fail,
+        };
+    }
     if let Some(v) = node.get("maxIterations") {
         ext.max_iterations = reader.u32(v, &join(path, "maxIterations"));
     }
@@ -279,6 +359,34 @@ pub(super) fn workflow_json(def: &WorkflowDef) -> JsonMap {
     if let OutputSpec::Keys(keys) = &def.output {
         ext.insert("outputKeys".into(), json!(keys));
     }
+    if let Some(mode) = def.mode {
+        ext.insert("mode".into(), json!(mode.as_str()));
+    }
+    if !def.gates.is_empty() {
+        let mut g = JsonMap::new();
+        if !def.gates.agent_level.is_empty() {
+            let levels: Vec<&str> = def
+                .gates
+                .agent_level
+                .iter()
+                .map(|r| role_name(*r))
+                .collect();
+            g.insert("agentLevel".into(), json!(levels));
+        }
+        if !def.gates.task_type.is_empty() {
+            g.insert("taskType".into(), json!(def.gates.task_type));
+        }
+        if def.gates.all {
+            g.insert("all".into(), json!(true));
+        }
+        ext.insert("gates".into(), Value::Object(g));
+    }
+    if !def.breakpoints.is_empty() {
+        ext.insert("breakpoints".into(), json!(def.breakpoints));
+    }
+    if let Some(d) = &def.domain {
+        ext.insert("domain".into(), json!(d));
+    }
     ext
 }
 
@@ -307,6 +415,12 @@ pub(super) fn task_json(task: &Task, keep_graph: bool) -> JsonMap {
     }
     if !task.declared_outputs.is_empty() {
         ext.insert("declaredOutputs".into(), json!(task.declared_outputs));
+    }
+    if task.gate {
+        ext.insert("gate".into(), json!(true));
+    }
+    if task.on_reject == OnReject::Skip {
+        ext.insert("onReject".into(), json!("skip"));
     }
     match &task.kind {
         TaskKind::Human(h) if h.approval => {

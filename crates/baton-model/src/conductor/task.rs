@@ -591,6 +591,8 @@ fn apply_extension(
     task.depends_on = ext.depends_on;
     task.when = ext.when;
     task.role = ext.role;
+    task.gate = ext.gate;
+    task.on_reject = ext.on_reject;
     task.declared_outputs = ext.declared_outputs;
     let mut ignored: Vec<(&str, Value)> = Vec::new();
     let is_switch = matches!(kind, TaskKind::Switch(_));

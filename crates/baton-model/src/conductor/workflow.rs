@@ -223,6 +223,10 @@ fn apply_extension(def: &mut WorkflowDef, ext: WorkflowExtension, failure: Optio
         }
     }
     def.monitoring = ext.monitoring;
+    def.mode = ext.mode;
+    def.gates = ext.gates;
+    def.breakpoints = ext.breakpoints;
+    def.domain = ext.domain;
     def.failure_workflow = match (failure, ext.failure_steps) {
         (name, Some(steps)) => Some(FailureWorkflow::Inline {
             id: name.unwrap_or_default(),

@@ -80,6 +80,11 @@ pub struct Task {
     pub workflow_priority: i32,
     /// Time it waited in the queue, in ms.
     pub queue_wait_time: u64,
+    /// Baton: held before it runs, at a supervised run's `gate` or a debug
+    /// `breakpoint`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub hold: Option<baton_core::Hold>,
 }
 
 /// The sequence number in a task id (`<workflow id>-t<seq>`).
@@ -160,6 +165,7 @@ impl Task {
                 .started_at
                 .map(|s| s.saturating_sub(t.scheduled_at))
                 .unwrap_or(0),
+            hold: t.hold,
         }
     }
 
@@ -202,6 +208,7 @@ impl Task {
             sub_workflow_id: None,
             workflow_priority: 0,
             queue_wait_time: now.saturating_sub(q.visible_at),
+            hold: None,
         }
     }
 }
@@ -261,6 +268,15 @@ pub struct Workflow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub workflow_definition: Option<Value>,
+    /// Baton: execution mode (`auto`, `supervised`, `debug`).
+    #[schema(value_type = String)]
+    pub mode: baton_model::RunMode,
+    /// Baton: debug breakpoints (task refs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breakpoints: Vec<String>,
+    /// Baton: the run's domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
 }
 
 impl Workflow {
@@ -301,6 +317,9 @@ impl Workflow {
             priority: 0,
             task_to_domain: BTreeMap::new(),
             workflow_definition: definition,
+            mode: st.run.mode,
+            breakpoints: st.run.breakpoints.clone(),
+            domain: st.run.domain.clone(),
         }
     }
 }
@@ -486,6 +505,16 @@ pub struct StartWorkflowRequest {
     /// RETURN_EXISTING (default), FAIL or FAIL_ON_RUNNING.
     #[serde(default)]
     pub idempotency_strategy: Option<String>,
+    /// Baton: execution mode (`auto`, `supervised`, `debug`; default: the definition's).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub mode: Option<baton_model::RunMode>,
+    /// Baton: debug breakpoints (task refs).
+    #[serde(default)]
+    pub breakpoints: Option<Vec<String>>,
+    /// Baton: the run's domain (default: the definition's, or an L2 caller's own).
+    #[serde(default)]
+    pub domain: Option<String>,
 }
 
 /// Request body of `POST /api/workflow/{id}/rerun`.

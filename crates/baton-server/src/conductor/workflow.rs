@@ -133,6 +133,7 @@ async fn start_by_name(
             version: q.version,
             input,
             correlation_id: q.correlation_id,
+            by: Some(st.operator()),
             ..Default::default()
         },
         None,
@@ -213,6 +214,12 @@ async fn start_workflow(State(st): State<AppState>, body: Bytes) -> ApiResult<Re
             correlation_id: req.correlation_id.clone(),
             idempotency_key: key,
             idempotency_strategy: strategy,
+            options: baton_core::RunOptions {
+                mode: req.mode,
+                breakpoints: req.breakpoints.clone().unwrap_or_default(),
+                domain: req.domain.clone(),
+            },
+            by: Some(st.operator()),
             ..Default::default()
         },
         definition,
