@@ -152,7 +152,7 @@ fn operator_verbs_on_a_local_database() {
         .output()
         .expect("logs"));
     assert!(
-        logs.contains("paused the workflow") && logs.contains("terminated the workflow"),
+        logs.contains("paused by") && logs.contains("terminated by"),
         "who did what: {logs}"
     );
     let again = baton()

@@ -192,6 +192,8 @@ pub struct HistoryItem {
 /// kept as the JSON it came as, so nothing is lost in showing it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
+// Nearly every item is `Known`, so boxing it would cost an allocation per event read.
+#[allow(clippy::large_enum_variant)]
 pub enum HistoryEvent {
     /// An event this build knows.
     Known(Event),

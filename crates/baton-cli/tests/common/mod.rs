@@ -17,9 +17,15 @@ pub fn repo() -> PathBuf {
 
 /// Starts `baton server` on a free port; returns the process and its URL.
 pub fn server(db: &Path) -> (Child, String) {
+    server_args(db, &[])
+}
+
+/// [`server`] with more arguments (`--runners FILE`, ...).
+pub fn server_args(db: &Path, extra: &[&str]) -> (Child, String) {
     let mut child = baton()
         .args(["server", "--bind", "127.0.0.1:0", "--db"])
         .arg(db)
+        .args(extra)
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()

@@ -4,5 +4,6 @@
 mod harness;
 mod metadata;
 mod native;
+mod people;
 mod tasks;
 mod workflow;
