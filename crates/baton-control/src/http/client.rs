@@ -69,18 +69,15 @@ impl Client {
     /// over that socket; who may connect is decided by the socket file's permissions.
     #[cfg(unix)]
     pub fn unix(socket: &std::path::Path) -> Result<Client, ControlError> {
-        let http = builder()
-            .unix_socket(socket)
-            .build()
-            .map_err(|e| {
-                ControlError::new(
-                    ErrorKind::Internal,
-                    format!(
-                        "cannot build an HTTP client for the socket {}: {e}",
-                        socket.display()
-                    ),
-                )
-            })?;
+        let http = builder().unix_socket(socket).build().map_err(|e| {
+            ControlError::new(
+                ErrorKind::Internal,
+                format!(
+                    "cannot build an HTTP client for the socket {}: {e}",
+                    socket.display()
+                ),
+            )
+        })?;
         // The host is never resolved: every connection goes to the socket.
         let base = Url::parse("http://localhost/").map_err(|e| {
             ControlError::new(ErrorKind::Internal, format!("the socket's base URL: {e}"))
