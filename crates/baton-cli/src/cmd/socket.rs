@@ -467,6 +467,10 @@ struct Local {
 }
 
 fn router(engine: EngineHandle, shutdown: CancellationToken, about: About) -> Router {
+    // No token: the socket file's permissions and the peer check are the credential.
+    // Operator requests act as the server's default principal for now; since the peer
+    // is this process's own user, naming it `whoami()` (L0) is exact once the server
+    // takes its principal from its config.
     let api = baton_server::router_with_shutdown(
         engine.clone(),
         baton_server::ServerConfig::default(),
