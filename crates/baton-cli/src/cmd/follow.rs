@@ -559,3 +559,68 @@ impl Progress {
 fn short(id: &str) -> &str {
     id.rsplit('-').next().unwrap_or(id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn waiting(workflow_id: &str, wait_for: WaitFor) -> Waiting {
+        Waiting {
+            workflow_id: workflow_id.to_string(),
+            task_id: format!("{workflow_id}-t1"),
+            ref_name: "review".to_string(),
+            since: 0,
+            wait_for,
+        }
+    }
+
+    #[test]
+    fn hints_give_the_exact_commands() {
+        let db = Path::new("my runs/b.db");
+        let h = hint(
+            &waiting(
+                "w1",
+                WaitFor::Decision {
+                    decided_by: Role::L0,
+                },
+            ),
+            "w1",
+            db,
+        );
+        assert!(h[0].contains("review waits for a decision since 1970-01-01T00:00:00Z"));
+        assert!(h[0].contains("L0 (commander) may decide"), "{h:?}");
+        assert_eq!(
+            h[1],
+            "      approve: baton approve w1 review --db 'my runs/b.db'"
+        );
+        assert_eq!(
+            h[2],
+            "      reject:  baton reject w1 review --db 'my runs/b.db'"
+        );
+
+        let h = hint(
+            &waiting(
+                "w1-t3.sub",
+                WaitFor::Gate {
+                    decided_by: Role::L1,
+                },
+            ),
+            "w1",
+            Path::new("b.db"),
+        );
+        assert!(
+            h[0].contains("(in sub-workflow w1-t3.sub) is a gate"),
+            "{h:?}"
+        );
+        assert!(h[0].contains("L1 (bridge) or a higher role"), "{h:?}");
+        assert_eq!(
+            h[1],
+            "      approve: baton approve w1-t3.sub review --db b.db"
+        );
+
+        let h = hint(&waiting("w1", WaitFor::Breakpoint), "w1", Path::new("b.db"));
+        assert_eq!(h[1], "      inspect:  baton inspect w1 --db b.db");
+        assert_eq!(h[2], "      step:     baton step w1 --db b.db");
+        assert_eq!(h[3], "      continue: baton continue w1 --db b.db");
+    }
+}
