@@ -45,11 +45,16 @@ struct Running {
 
 impl Running {
     fn start(def: &Path, db: &Path) -> Running {
+        Running::start_with(def, db, &[])
+    }
+
+    fn start_with(def: &Path, db: &Path, extra: &[&str]) -> Running {
         let mut child = baton()
             .arg("run")
             .arg(def)
             .arg("--db")
             .arg(db)
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -302,13 +307,59 @@ workflow:
     assert_eq!(again.workflow_id(), id);
     again.wait_for(&approve);
     eventually("the new socket answers", || answers(&socket));
-    let out = verb(&["terminate", &id], &db);
+    // The printed command works from another shell, through the socket.
+    let out = verb(&["approve", &id, "review", "--comment", "looks fine"], &db);
     ok(&out);
     assert_eq!(
-        wait_exit(&mut again.child, LONG, "the resumed run ends"),
-        Some(1)
+        wait_exit(&mut again.child, LONG, "the approved run ends"),
+        Some(0),
+        "{}",
+        again.stderr()
     );
     assert!(!socket.exists());
+}
+
+/// A debug run paused at a breakpoint says how to inspect, step or continue it, and
+/// those commands work from another shell.
+#[test]
+fn a_breakpoint_prints_the_debug_commands() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("b.db");
+    let def = write(
+        dir.path(),
+        "steps.yaml",
+        r#"
+workflow:
+  id: steps
+  tasks:
+    - id: one
+    - id: two
+  runners:
+    one:
+      exec: {command: "echo '{\"one\": 1}'"}
+    two:
+      exec: {command: "echo '{\"two\": 2}'"}
+"#,
+    );
+    let mut run = Running::start_with(&def, &db, &["--mode", "debug", "--breakpoint", "two"]);
+    let id = run.workflow_id();
+    let shown = db.display().to_string();
+    let s = run.wait_for(&format!("baton continue {id} --db {shown}"));
+    assert!(s.contains("two: the debug run paused before it"), "{s}");
+    assert!(s.contains(&format!("baton step {id} --db {shown}")), "{s}");
+    assert!(
+        s.contains(&format!("baton inspect {id} --db {shown}")),
+        "{s}"
+    );
+    let out = verb(&["inspect", &id], &db);
+    assert!(ok(&out).contains("two"), "{}", text(&out));
+    ok(&verb(&["continue", &id], &db));
+    assert_eq!(
+        wait_exit(&mut run.child, LONG, "the continued run ends"),
+        Some(0),
+        "{}",
+        run.stderr()
+    );
 }
 
 #[test]

@@ -270,8 +270,9 @@ pub fn waiting_for_people(
                     .unwrap_or(Role::L0))
             };
             let wait_for = match t.hold {
+                // As `ApprovalView` words it: a gate is the commander's to decide.
                 Some(Hold::Gate) => Some(WaitFor::Gate {
-                    decided_by: role()?,
+                    decided_by: baton_core::GATE_ROLE,
                 }),
                 Some(Hold::Breakpoint) => Some(WaitFor::Breakpoint),
                 None if t.task_type.awaits_person() => Some(WaitFor::Decision {
