@@ -38,6 +38,14 @@ pub fn open_engine(db: &Path) -> anyhow::Result<Engine> {
     Ok(Engine::start(store, Arc::new(SystemClock), config)?)
 }
 
+/// Whether opening a database failed because another Baton process holds it.
+pub fn is_locked(error: &anyhow::Error) -> bool {
+    matches!(
+        error.downcast_ref::<baton_store::StoreError>(),
+        Some(baton_store::StoreError::Locked(_))
+    )
+}
+
 /// Opens a read-only view of an existing database.
 pub fn open_reader(db: &Path) -> anyhow::Result<Box<dyn baton_store::Reader>> {
     if !db.exists() {

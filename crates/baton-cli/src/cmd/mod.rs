@@ -9,6 +9,7 @@ pub mod people;
 pub mod resume;
 pub mod run;
 pub mod server;
+pub mod socket;
 pub mod status;
 pub mod target;
 pub mod validate;

@@ -2,6 +2,7 @@
 //! `def register`, `start`, `list`, and the operator verbs.
 
 use super::local::{self, time};
+use super::socket::shell_word;
 pub use super::target::Target;
 use super::target::{Access, actor};
 use crate::exit::Code;
@@ -78,8 +79,12 @@ pub struct StartArgs {
     pub target: Target,
 }
 
-/// Starts a registered workflow and prints its id. Locally, the workflow is recorded and
-/// runs when a `baton server` or `baton resume` runs on that database.
+/// Starts a registered workflow and prints its id (on stdout; what happens next goes
+/// to stderr). On a server, the server runs it. Locally, with no other Baton process on
+/// the database, it is only recorded: this command says so and how to run it. When a
+/// `baton run` / `baton resume` holds the database, it is started in that process,
+/// through its control socket — refused up front (exit 2, nothing recorded) when that
+/// process has no runner for some of its task types.
 pub async fn start(args: &StartArgs) -> anyhow::Result<Code> {
     let input = match local::parse_input(&args.inputs, args.input_file.as_deref()) {
         Ok(v) => v,
@@ -89,6 +94,36 @@ pub async fn start(args: &StartArgs) -> anyhow::Result<Code> {
         }
     };
     let opened = args.target.open(Access::Write)?;
+    let db = shell_word(&args.target.db.display().to_string());
+    let mut holder = None;
+    if let Some(socket) = opened.socket() {
+        let process = super::socket::process_of(socket).await?;
+        match super::socket::unbound_of(socket, &args.name, args.version).await? {
+            Some(unbound) if !unbound.is_empty() => {
+                let list = unbound
+                    .iter()
+                    .map(|q| format!("`{q}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                eprintln!(
+                    "error: {} holds {db} and has no runner for task type{} {list} of `{}`; its tasks would fail there, so nothing was started",
+                    process.describe(),
+                    if unbound.len() > 1 { "s" } else { "" },
+                    args.name,
+                );
+                eprintln!(
+                    "  help: start it once that process has ended (it exits when workflow {} does), then run it with `baton resume ID --db {db} --runners FILE`; or serve the database with `baton server --db {db} --runners FILE`",
+                    process.workflow_id
+                );
+                opened.close().await;
+                return Ok(Code::Usage);
+            }
+            // Unknown definitions are the start's own error, below.
+            _ => {}
+        }
+        holder = Some(process);
+    }
+    let own_engine = opened.is_own_engine();
     let req = StartRequest {
         name: args.name.clone(),
         version: args.version,
@@ -109,6 +144,21 @@ pub async fn start(args: &StartArgs) -> anyhow::Result<Code> {
         }
     };
     crate::outln!("{id}");
+    let id_word = shell_word(&id);
+    if let Some(process) = holder {
+        eprintln!(
+            "started {id} in {}, which holds {db}: it runs there, with that process's runners, until that process exits (when workflow {} ends, or on Ctrl-C)",
+            process.describe(),
+            process.workflow_id
+        );
+        eprintln!(
+            "  if it has not ended by then, continue it with: baton resume {id_word} --db {db}"
+        );
+    } else if own_engine {
+        eprintln!(
+            "recorded workflow {id} in {db}; nothing runs it until `baton resume {id_word} --db {db}` (with --runners FILE if its tasks need bindings) or `baton server --db {db}` runs on this database"
+        );
+    }
     Ok(Code::Ok)
 }
 

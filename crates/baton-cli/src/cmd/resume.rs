@@ -1,12 +1,16 @@
-//! `baton resume ID`: continue a run here (after Ctrl-C, a crash, or a pause).
+//! `baton resume ID`: continue a run here (after Ctrl-C, a crash, or a pause) — or, when
+//! a `baton run` / `baton resume` holds the database, resume the paused workflow in that
+//! process, through its control socket.
 
-use super::follow::{Display, follow};
+use super::follow::{Display, Run, follow};
 use super::local::{self, DEFAULT_DB};
+use super::socket::{self, shell_word};
 use crate::exit::Code;
+use baton_control::{Control as _, ErrorKind, HttpControl, Operation, OperatorCommand};
 use baton_core::{Event, Outcome, Principal, WorkflowStatus};
 use baton_runtime::EngineHandle;
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `baton resume`.
 #[derive(Debug, Args)]
@@ -28,7 +32,8 @@ pub struct ResumeArgs {
 }
 
 /// Continues a workflow in this process until it ends (unpausing it if paused); with
-/// `--server`, asks the server to resume it.
+/// `--server`, asks the server to resume it; when another local process holds the
+/// database, asks that process (over its control socket).
 pub async fn run(args: &ResumeArgs) -> anyhow::Result<Code> {
     if let Some(url) = &args.server {
         let control = baton_control::HttpControl::new(url)?;
@@ -50,6 +55,15 @@ pub async fn run(args: &ResumeArgs) -> anyhow::Result<Code> {
     }
     let engine = match local::open_engine(&args.db) {
         Ok(e) => e,
+        Err(e) if local::is_locked(&e) => {
+            return match super::target::live_socket(&args.db, e) {
+                Ok(path) => resume_through(&path, args).await,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    Ok(Code::Usage)
+                }
+            };
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             return Ok(Code::Usage);
@@ -89,16 +103,75 @@ pub async fn run(args: &ResumeArgs) -> anyhow::Result<Code> {
     }
     unpause(&handle, &args.id).await?;
     let queues = local::queues_of(&def);
-    follow(
-        engine,
-        events,
-        &args.id,
+    let run = Run {
+        workflow_id: &args.id,
         runners,
         queues,
-        &args.db,
-        Display { quiet: args.quiet },
-    )
-    .await
+        db: &args.db,
+        display: Display { quiet: args.quiet },
+        command: "resume",
+    };
+    follow(engine, events, run).await
+}
+
+/// `baton resume ID` while another `baton run` / `baton resume` holds the database:
+/// that process runs the workflow, so a paused one is resumed there, through its
+/// control socket, and this command returns at once.
+async fn resume_through(socket: &Path, args: &ResumeArgs) -> anyhow::Result<Code> {
+    let control = HttpControl::unix(socket)?;
+    let holder = match socket::process_of(socket).await {
+        Ok(p) => p.describe(),
+        Err(_) => "the Baton process".to_string(),
+    };
+    let db = shell_word(&args.db.display().to_string());
+    let w = match control.workflow(&args.id).await {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(if e.kind() == ErrorKind::NotFound {
+                Code::Usage
+            } else {
+                Code::Failed
+            });
+        }
+    };
+    match w.status {
+        WorkflowStatus::Paused => {
+            let command = OperatorCommand::new(&args.id, Operation::Resume, super::target::actor());
+            if let Err(e) = control.operate(command).await {
+                eprintln!("error: {e}");
+                return Ok(Code::Failed);
+            }
+            crate::outln!("Resume: {}", args.id);
+            if !args.quiet {
+                eprintln!(
+                    "  resumed in {holder}, which holds {db}; it runs there while that process lives"
+                );
+            }
+            Ok(Code::Ok)
+        }
+        WorkflowStatus::Running => {
+            eprintln!(
+                "{} is already RUNNING: {holder} holds {db} and runs it while that process lives; nothing to resume",
+                args.id
+            );
+            Ok(Code::Ok)
+        }
+        s => {
+            crate::outln!("{}", serde_json::to_string_pretty(&w.output)?);
+            eprintln!(
+                "{} has ended ({}); see its history with: baton logs {} --db {db}",
+                args.id,
+                s.as_str(),
+                shell_word(&args.id)
+            );
+            Ok(if s == WorkflowStatus::Completed {
+                Code::Ok
+            } else {
+                Code::Failed
+            })
+        }
+    }
 }
 
 /// Resumes the workflow if an operator paused it.

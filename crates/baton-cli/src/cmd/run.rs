@@ -1,6 +1,6 @@
 //! `baton run FILE`: run a workflow here and now, on the embedded SQLite store.
 
-use super::follow::{Display, follow};
+use super::follow::{Display, Run, follow};
 use super::local::{self, DEFAULT_DB};
 use crate::exit::Code;
 use baton_core::WorkflowStatus;
@@ -150,16 +150,15 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Code> {
             }
         }
     };
-    follow(
-        engine,
-        events,
-        &id,
+    let run = Run {
+        workflow_id: &id,
         runners,
         queues,
-        &args.db,
-        Display { quiet: args.quiet },
-    )
-    .await
+        db: &args.db,
+        display: Display { quiet: args.quiet },
+        command: "run",
+    };
+    follow(engine, events, run).await
 }
 
 /// The newest RUNNING or PAUSED run of this definition (name and version) in the database.

@@ -1,14 +1,19 @@
 //! Where a command acts — a server (`--server URL`) or the local database (`--db FILE`) —
 //! as one [`Control`]: every verb and view has one code path whichever it is.
+//!
+//! A command that changes a local database another `baton run` / `baton resume` holds
+//! talks to that process over its control socket (`cmd/socket.rs`) instead of failing
+//! on the lock.
 
 use super::local::{self, DEFAULT_DB};
 use super::resume::whoami;
+use super::socket::{self, Found};
 use baton_control::{Control, EngineControl, HttpControl};
 use baton_core::Principal;
 use baton_model::Role;
 use baton_runtime::Engine;
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Where a command acts: a running server, or the embedded database.
 #[derive(Debug, Clone, Args)]
@@ -28,7 +33,8 @@ pub enum Access {
     /// Only reads: locally, a read-only view (no engine, no lock), so a database that
     /// `baton run` is running can be looked at.
     Read,
-    /// Commands too: locally, an engine on the file (created if missing).
+    /// Commands too: locally, an engine on the file (created if missing), or, when a
+    /// `baton run` / `baton resume` holds the file, that process over its control socket.
     Write,
 }
 
@@ -37,9 +43,22 @@ pub struct Opened {
     /// The operator API.
     pub control: Box<dyn Control>,
     engine: Option<Engine>,
+    socket: Option<PathBuf>,
 }
 
 impl Opened {
+    /// The control socket of the local process this talks to, when another `baton run`
+    /// or `baton resume` holds the database.
+    pub fn socket(&self) -> Option<&Path> {
+        self.socket.as_deref()
+    }
+
+    /// Whether this opened an engine on the local database itself (so nothing runs
+    /// what it records once the command ends).
+    pub fn is_own_engine(&self) -> bool {
+        self.engine.is_some()
+    }
+
     /// Finishes what the local engine was sent and stops it.
     pub async fn close(self) {
         if let Some(engine) = self.engine {
@@ -55,6 +74,7 @@ impl Target {
             return Ok(Opened {
                 control: Box::new(HttpControl::new(url)?),
                 engine: None,
+                socket: None,
             });
         }
         match access {
@@ -68,15 +88,25 @@ impl Target {
                         Ok(Box::new(baton_runtime::CaughtUpReader::new(Box::new(r))))
                     })),
                     engine: None,
+                    socket: None,
                 })
             }
-            Access::Write => {
-                let engine = local::open_engine(&self.db)?;
-                Ok(Opened {
+            Access::Write => match local::open_engine(&self.db) {
+                Ok(engine) => Ok(Opened {
                     control: Box::new(EngineControl::new(engine.handle())),
                     engine: Some(engine),
-                })
-            }
+                    socket: None,
+                }),
+                Err(e) if local::is_locked(&e) => {
+                    let path = live_socket(&self.db, e)?;
+                    Ok(Opened {
+                        control: Box::new(HttpControl::unix(&path)?),
+                        engine: None,
+                        socket: Some(path),
+                    })
+                }
+                Err(e) => Err(e),
+            },
         }
     }
 
@@ -84,6 +114,26 @@ impl Target {
     pub fn is_local(&self) -> bool {
         self.server.is_none()
     }
+}
+
+/// The control socket of the process that holds `db` (opening it failed with `locked`),
+/// or `locked` with what was found instead.
+pub fn live_socket(db: &Path, locked: anyhow::Error) -> anyhow::Result<PathBuf> {
+    let note = match socket::find(db) {
+        Found::Answers(path) => return Ok(path),
+        Found::Silent(path) => format!(
+            "its control socket {} does not answer: the process that holds it serves none (a `baton server`: use --server URL)",
+            path.display()
+        ),
+        Found::Foreign(path) => format!(
+            "its control socket {} belongs to another user; run the command as that user",
+            path.display()
+        ),
+        Found::Nothing => {
+            "it serves no control socket (a `baton server` holds it? use --server URL)".to_string()
+        }
+    };
+    Err(anyhow::anyhow!("{locked:#}\n  ({note})"))
 }
 
 /// Who the local user is, for the audit trail (a server decides this itself).

@@ -33,6 +33,8 @@ pub fn search_query(filter: &ListFilter) -> String {
 pub struct Client {
     http: reqwest::Client,
     base: Url,
+    /// The Unix socket every request goes over ([`Client::unix`]), named in errors.
+    socket: Option<std::path::PathBuf>,
 }
 
 impl Client {
@@ -52,16 +54,44 @@ impl Client {
             let p = format!("{}/", base.path());
             base.set_path(&p);
         }
-        if rustls::crypto::CryptoProvider::get_default().is_none() {
-            // Another thread may win the race; either provider serves.
-            let _ = rustls::crypto::ring::default_provider().install_default();
-        }
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
+        let http = builder()
             .build()
             .map_err(|e| bad(format!("cannot build an HTTP client: {e}")))?;
-        Ok(Client { http, base })
+        Ok(Client {
+            http,
+            base,
+            socket: None,
+        })
+    }
+
+    /// A client of the server listening on the Unix socket at `socket` (a local
+    /// `baton run` serves its API on one beside its database). Requests are plain HTTP
+    /// over that socket; who may connect is decided by the socket file's permissions.
+    #[cfg(unix)]
+    pub fn unix(socket: &std::path::Path) -> Result<Client, ControlError> {
+        let http = builder().unix_socket(socket).build().map_err(|e| {
+            ControlError::new(
+                ErrorKind::Internal,
+                format!(
+                    "cannot build an HTTP client for the socket {}: {e}",
+                    socket.display()
+                ),
+            )
+        })?;
+        // The host is never resolved: every connection goes to the socket.
+        let base = Url::parse("http://localhost/").map_err(|e| {
+            ControlError::new(ErrorKind::Internal, format!("the socket's base URL: {e}"))
+        })?;
+        Ok(Client {
+            http,
+            base,
+            socket: Some(socket.to_path_buf()),
+        })
+    }
+
+    /// The Unix socket this client talks over, if it was made by [`Client::unix`].
+    pub fn socket(&self) -> Option<&std::path::Path> {
+        self.socket.as_deref()
     }
 
     fn url(&self, path: &str) -> Result<Url, ControlError> {
@@ -79,7 +109,10 @@ impl Client {
         path: &str,
     ) -> Result<(RequestBuilder, String), ControlError> {
         let url = self.url(path)?;
-        let shown = url.to_string();
+        let shown = match &self.socket {
+            Some(socket) => format!("{url} (over the socket {})", socket.display()),
+            None => url.to_string(),
+        };
         Ok((self.http.request(method, url), shown))
     }
 
@@ -405,6 +438,18 @@ impl Client {
     }
 }
 
+/// The settings every client shares (with a TLS provider installed, which
+/// `rustls-no-provider` leaves to the application).
+fn builder() -> reqwest::ClientBuilder {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Another thread may win the race; either provider serves.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
+}
+
 /// Percent-encodes one path segment.
 fn encode(segment: &str) -> String {
     form_urlencoded::byte_serialize(segment.as_bytes())
@@ -442,5 +487,21 @@ mod tests {
         let c = Client::new("http://127.0.0.1:1/base").ok();
         let u = c.and_then(|c| c.url("api/x").ok()).map(|u| u.to_string());
         assert_eq!(u.as_deref(), Some("http://127.0.0.1:1/base/api/x"));
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_socket_client_names_the_socket_it_cannot_reach() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let socket = dir.path().join("none.sock");
+        let c = Client::unix(&socket).expect("client");
+        assert_eq!(c.socket(), Some(socket.as_path()));
+        let e = c.pause("w1").await.expect_err("nothing listens");
+        assert_eq!(e.kind(), ErrorKind::Transport);
+        assert!(
+            e.message().contains(&socket.display().to_string()),
+            "{}",
+            e.message()
+        );
     }
 }

@@ -27,6 +27,15 @@ impl HttpControl {
         })
     }
 
+    /// Over the server listening on the Unix socket at `socket` (the control socket a
+    /// local `baton run` serves beside its database).
+    #[cfg(unix)]
+    pub fn unix(socket: &std::path::Path) -> Result<Self, ControlError> {
+        Ok(HttpControl {
+            client: Client::unix(socket)?,
+        })
+    }
+
     /// The raw client (Conductor JSON), for what the views do not cover.
     pub fn client(&self) -> &Client {
         &self.client
