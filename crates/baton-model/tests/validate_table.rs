@@ -490,3 +490,24 @@ mod start_input {
         assert_eq!(errors.first().map(|e| e.code), Some("BT0120"));
     }
 }
+
+#[test]
+fn people_settings_are_checked() {
+    let text = r#"
+workflow:
+  id: w
+  mode: debug
+  breakpoints: [scam]
+  gates: {task_type: [HTPP]}
+  tasks:
+    - id: scan
+      type: SIMPLE
+"#;
+    let found = diagnostics(text);
+    let codes: Vec<&str> = found.iter().map(|d| d.code).collect();
+    assert!(codes.contains(&"BT0125"), "{codes:?}");
+    assert!(codes.contains(&"BT0126"), "{codes:?}");
+    let help: Vec<String> = found.iter().filter_map(|d| d.help.clone()).collect();
+    assert!(help.iter().any(|h| h.contains("`scan`")), "{help:?}");
+    assert!(help.iter().any(|h| h.contains("`HTTP`")), "{help:?}");
+}

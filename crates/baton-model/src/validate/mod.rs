@@ -9,6 +9,7 @@ mod graph;
 mod index;
 mod input;
 mod names;
+mod people;
 mod structure;
 pub mod suggest;
 mod templates;
@@ -72,6 +73,10 @@ pub mod codes {
     pub const EMPTY_NAME: &str = "BT0123";
     /// A workflow name, task name or task ref longer than [`super::MAX_NAME_CHARS`].
     pub const NAME_TOO_LONG: &str = "BT0124";
+    /// A `breakpoints` entry names no task.
+    pub const UNKNOWN_BREAKPOINT: &str = "BT0125";
+    /// A `gates.task_type` entry is not a task type.
+    pub const UNKNOWN_GATE_TYPE: &str = "BT0126";
 }
 
 /// Checks `def` as a whole; `sources` (from the front-end) gives the positions.
@@ -81,6 +86,7 @@ pub fn validate(def: &WorkflowDef, sources: &SourceMap) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     structure::check(def, &index, sources, &mut out);
     names::check(def, &index, sources, &mut out);
+    people::check(def, &index, sources, &mut out);
     graph::check_cycles(&index, sources, &mut out);
     templates::check(def, &index, sources, &mut out);
     out
