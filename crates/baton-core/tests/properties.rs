@@ -125,6 +125,12 @@ enum Step {
     Resume,
     Terminate,
     Retry,
+    Approve(usize),
+    Reject(usize),
+    DebugStep,
+    DebugContinue,
+    EditInput(usize),
+    Cancel(usize),
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -140,6 +146,12 @@ fn step() -> impl Strategy<Value = Step> {
         1 => Just(Step::Resume),
         1 => Just(Step::Terminate),
         1 => Just(Step::Retry),
+        2 => any::<usize>().prop_map(Step::Approve),
+        1 => any::<usize>().prop_map(Step::Reject),
+        2 => Just(Step::DebugStep),
+        1 => Just(Step::DebugContinue),
+        1 => any::<usize>().prop_map(Step::EditInput),
+        1 => any::<usize>().prop_map(Step::Cancel),
     ]
 }
 
@@ -193,6 +205,14 @@ fn check_invariants(run: &Run) {
         }
         if t.retried {
             assert!(t.status.is_terminal(), "a retried attempt must have ended");
+        }
+        if t.hold.is_some() {
+            assert_eq!(t.status, TaskStatus::Scheduled, "{} is held but {:?}", t.ref_name, t.status);
+            assert!(
+                run.queue.iter().all(|q| q.task_id != t.task_id),
+                "{} is held but queued",
+                t.ref_name
+            );
         }
     }
     // The queue and timers are kept from the effects alone: the decider must say when an
@@ -303,6 +323,54 @@ fn apply_step(run: &mut Run, s: &Step, seen: &mut Vec<String>) {
                 by: Principal::system(),
             });
         }
+        Step::Approve(i) | Step::Reject(i) => {
+            if let Some(t) = pick(run, *i) {
+                run.apply(Event::HumanDecision {
+                    task_id: t.task_id,
+                    approved: matches!(s, Step::Approve(_)),
+                    by: Principal::system(),
+                    comment: None,
+                    output: Some(json!({"v": "X"})),
+                });
+            }
+        }
+        Step::DebugStep => {
+            run.apply(Event::DebugStepped {
+                task_ref: None,
+                by: Principal::system(),
+            });
+        }
+        Step::DebugContinue => {
+            run.apply(Event::DebugContinued {
+                by: Principal::system(),
+            });
+        }
+        Step::EditInput(i) => {
+            if let Some(t) = pick(run, *i) {
+                run.apply(Event::TaskInputEdited {
+                    task_ref: t.ref_name,
+                    input: json!({"edited": true}),
+                    by: Principal::system(),
+                });
+            }
+        }
+        Step::Cancel(i) => {
+            if let Some(t) = pick(run, *i) {
+                run.apply(Event::TaskCanceled {
+                    task_ref: t.ref_name,
+                    reason: None,
+                    by: Principal::system(),
+                });
+            }
+        }
+    }
+}
+
+/// Run options for mode number `m`: auto, supervised with every task a gate, debug.
+fn mode(m: usize) -> RunOptions {
+    RunOptions {
+        mode: Some([RunMode::Auto, RunMode::Supervised, RunMode::Debug][m % 3]),
+        ..Default::default()
     }
 }
 
@@ -310,9 +378,10 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
-    fn random_event_orders_never_corrupt_state(shape in 0usize..6, steps in proptest::collection::vec(step(), 0..40)) {
-        let def = shapes()[shape].clone();
-        let mut run = Run::started(def, json!({}));
+    fn random_event_orders_never_corrupt_state(shape in 0usize..6, m in 0usize..3, steps in proptest::collection::vec(step(), 0..40)) {
+        let mut def = shapes()[shape].clone();
+        def.gates.all = true;
+        let mut run = Run::started_with(def, json!({}), mode(m));
         let mut seen = Vec::new();
         for s in &steps {
             apply_step(&mut run, s, &mut seen);
@@ -320,9 +389,24 @@ proptest! {
         }
         // Finish everything: resume if paused, complete all live tasks, fire timers.
         run.apply(Event::Resumed { by: Principal::system() });
+        run.apply(Event::DebugContinued { by: Principal::system() });
         for _ in 0..500 {
             if run.state.status.is_terminal() {
                 break;
+            }
+            if let Some(t) = live(&run).into_iter().find(|t| t.hold.is_some() || t.task_type == baton_model::TaskType::Human) {
+                run.apply(Event::HumanDecision {
+                    task_id: t.task_id,
+                    approved: true,
+                    by: Principal::system(),
+                    comment: None,
+                    output: None,
+                });
+                if run.last != Some(Outcome::Applied) {
+                    run.apply(Event::DebugContinued { by: Principal::system() });
+                }
+                check_invariants(&run);
+                continue;
             }
             match live(&run).into_iter().find(|t| t.task_type == baton_model::TaskType::Simple) {
                 Some(t) => {
