@@ -167,6 +167,7 @@ impl Decider<'_> {
             input: Value::Object(input),
             correlation_id: self.st.correlation_id.clone(),
             parent: None,
+            options: self.inherited(false),
         }));
     }
 

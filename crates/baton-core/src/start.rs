@@ -89,6 +89,7 @@ impl Decider<'_> {
                     input: self.st.tasks[idx].input.clone(),
                     correlation_id: self.st.correlation_id.clone(),
                     parent: Some(parent),
+                    options: self.inherited(true),
                 }));
             }
             TaskKind::StartWorkflow => self.start_other_workflow(idx),
@@ -101,6 +102,17 @@ impl Decider<'_> {
                 }
                 self.complete_now(idx, Value::Object(Map::new()));
             }
+        }
+    }
+
+    /// What a run this one starts inherits: the domain, and for a sub-workflow (part of
+    /// this run) the mode too.
+    pub(crate) fn inherited(&self, sub_workflow: bool) -> crate::event::RunOptions {
+        crate::event::RunOptions {
+            mode: (sub_workflow && self.st.run.mode != baton_model::RunMode::Auto)
+                .then_some(self.st.run.mode),
+            breakpoints: Vec::new(),
+            domain: self.st.run.domain.clone(),
         }
     }
 
@@ -395,6 +407,7 @@ impl Decider<'_> {
                 .and_then(Value::as_str)
                 .map(str::to_string),
             parent: None,
+            options: self.inherited(false),
         }));
         self.complete_now(idx, serde_json::json!({ "workflowId": child }));
     }

@@ -377,3 +377,32 @@ fn permit_answers_each_role() {
         }
     }
 }
+
+#[test]
+fn a_sub_workflow_inherits_its_parents_mode_and_domain() {
+    let sub = task(
+        "kid",
+        TaskKind::SubWorkflow(SubWorkflowSpec {
+            name: "kid".into(),
+            version: None,
+            definition: None,
+            extra: Default::default(),
+        }),
+    );
+    let opts = RunOptions {
+        mode: Some(RunMode::Supervised),
+        breakpoints: Vec::new(),
+        domain: Some("station-a".into()),
+    };
+    let run = Run::started_with(wf(vec![sub]), json!({}), opts);
+    let started = run
+        .effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::StartWorkflow(r) => Some(r.clone()),
+            _ => None,
+        })
+        .expect("the child is started");
+    assert_eq!(started.options.mode, Some(RunMode::Supervised));
+    assert_eq!(started.options.domain.as_deref(), Some("station-a"));
+}

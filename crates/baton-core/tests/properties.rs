@@ -207,7 +207,13 @@ fn check_invariants(run: &Run) {
             assert!(t.status.is_terminal(), "a retried attempt must have ended");
         }
         if t.hold.is_some() {
-            assert_eq!(t.status, TaskStatus::Scheduled, "{} is held but {:?}", t.ref_name, t.status);
+            assert_eq!(
+                t.status,
+                TaskStatus::Scheduled,
+                "{} is held but {:?}",
+                t.ref_name,
+                t.status
+            );
             assert!(
                 run.queue.iter().all(|q| q.task_id != t.task_id),
                 "{} is held but queued",

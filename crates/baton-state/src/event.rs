@@ -373,6 +373,10 @@ pub struct StartRequest {
     /// Parent link for SUB_WORKFLOW (its end is reported back); `None` otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<ParentLink>,
+    /// What the new run inherits: a sub-workflow its parent's mode and domain, other
+    /// starts the domain.
+    #[serde(default, skip_serializing_if = "RunOptions::is_default")]
+    pub options: RunOptions,
 }
 
 /// What the decider asks the runtime to do. Effects are applied in the same transaction

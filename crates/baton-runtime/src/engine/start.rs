@@ -123,6 +123,7 @@ impl Worker {
             idempotency_key: None,
             idempotency_strategy: Default::default(),
             parent: req.parent,
+            options: req.options,
             ..Default::default()
         };
         match self.start(tx, start, None, now, b) {
