@@ -108,3 +108,12 @@ impl LogsRead for CaughtUpReader {
         self.0.last_event_id()
     }
 }
+
+impl baton_store::KeysRead for CaughtUpReader {
+    fn api_key(&self, key_id: &str) -> Result<Option<baton_store::ApiKey>, StoreError> {
+        self.0.api_key(key_id)
+    }
+    fn api_keys(&self) -> Result<Vec<baton_store::ApiKey>, StoreError> {
+        self.0.api_keys()
+    }
+}

@@ -206,6 +206,15 @@ impl LogsTx for FaultyTx<'_> {
     }
 }
 
+impl KeysTx for FaultyTx<'_> {
+    fn insert_api_key(&mut self, key: &baton_store::ApiKey) -> Result<(), StoreError> {
+        self.inner.insert_api_key(key)
+    }
+    fn revoke_api_key(&mut self, key_id: &str, at: Timestamp) -> Result<bool, StoreError> {
+        self.inner.revoke_api_key(key_id, at)
+    }
+}
+
 impl Tx for FaultyTx<'_> {
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
         if self.faults.fail_commit.swap(false, Ordering::SeqCst) {

@@ -19,19 +19,21 @@
 //! implementation fits the same trait: `claim` becomes `FOR UPDATE SKIP LOCKED`, and
 //! `load_workflow` locks the workflow row so several nodes can share one database.
 
+pub mod keys;
 pub mod sqlite;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 mod types;
 
+pub use keys::ApiKey;
 pub use types::*;
 
 /// The store traits, to import at once where a `dyn Tx` or `dyn Reader` is used (their
 /// methods live on the per-table traits they are composed of).
 pub mod prelude {
     pub use crate::{
-        DefinitionsRead, DefinitionsTx, LogsRead, LogsTx, OpenReader, QueueRead, QueueTx, Reader,
-        Store, TimersRead, TimersTx, Tx, WorkflowsRead, WorkflowsTx,
+        DefinitionsRead, DefinitionsTx, KeysRead, KeysTx, LogsRead, LogsTx, OpenReader, QueueRead,
+        QueueTx, Reader, Store, TimersRead, TimersTx, Tx, WorkflowsRead, WorkflowsTx,
     };
 }
 
@@ -60,7 +62,7 @@ pub trait OpenReader: Send + Sync {
 }
 
 /// A write transaction. Dropping it without [`Tx::commit`] rolls everything back.
-pub trait Tx: DefinitionsTx + WorkflowsTx + QueueTx + TimersTx + LogsTx {
+pub trait Tx: DefinitionsTx + WorkflowsTx + QueueTx + TimersTx + LogsTx + KeysTx {
     /// Makes everything durable.
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
@@ -194,13 +196,32 @@ pub trait LogsTx {
     fn append_events(&mut self, at: Timestamp, events: &[String]) -> Result<u64, StoreError>;
 }
 
+/// API keys in a write transaction.
+pub trait KeysTx {
+    /// Stores a new key; a key id that exists is [`StoreError::AlreadyExists`].
+    fn insert_api_key(&mut self, key: &ApiKey) -> Result<(), StoreError>;
+    /// Revokes a key at `at`; false when there is no such key or it was revoked before.
+    fn revoke_api_key(&mut self, key_id: &str, at: Timestamp) -> Result<bool, StoreError>;
+}
+
 /// Read-only access to committed data.
 pub trait Reader:
-    DefinitionsRead + WorkflowsRead + QueueRead + TimersRead + LogsRead + Send
+    DefinitionsRead + WorkflowsRead + QueueRead + TimersRead + LogsRead + KeysRead + Send
 {
 }
 
-impl<T: DefinitionsRead + WorkflowsRead + QueueRead + TimersRead + LogsRead + Send> Reader for T {}
+impl<T: DefinitionsRead + WorkflowsRead + QueueRead + TimersRead + LogsRead + KeysRead + Send>
+    Reader for T
+{
+}
+
+/// API keys, read from committed data.
+pub trait KeysRead {
+    /// A key by id (revoked ones too).
+    fn api_key(&self, key_id: &str) -> Result<Option<ApiKey>, StoreError>;
+    /// Every key, revoked ones too, oldest first.
+    fn api_keys(&self) -> Result<Vec<ApiKey>, StoreError>;
+}
 
 /// Definitions, read from committed data.
 pub trait DefinitionsRead {

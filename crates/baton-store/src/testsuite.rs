@@ -562,6 +562,73 @@ pub fn task_logs(store: &mut dyn Store) {
     );
 }
 
+/// API keys: stored with a hash of their secret, listed oldest first, revoked once,
+/// never stored twice under one id, and nothing of an uncommitted one is kept.
+pub fn api_keys(store: &mut dyn Store) {
+    use crate::ApiKey;
+    use baton_model::Role;
+    let (ops, ops_secret) = ApiKey::generate("ops", Role::L1, None, 10).expect("random");
+    let (station, _) = ApiKey::generate("station", Role::L2, Some("a".into()), 11).expect("random");
+    let mut tx = store.begin().expect("begin");
+    tx.insert_api_key(&ops).expect("insert");
+    tx.insert_api_key(&station).expect("insert");
+    tx.commit().expect("commit");
+    let reader = store.reader().expect("reader");
+    let read = reader.api_key(&ops.key_id).expect("read").expect("stored");
+    assert_eq!(read, ops, "a key reads back as stored");
+    assert!(read.accepts(&ops_secret));
+    assert_eq!(
+        reader
+            .api_key(&station.key_id)
+            .expect("read")
+            .and_then(|k| k.domain),
+        Some("a".to_string())
+    );
+    let listed: Vec<String> = reader
+        .api_keys()
+        .expect("list")
+        .into_iter()
+        .map(|k| k.key_id)
+        .collect();
+    assert_eq!(listed, vec![ops.key_id.clone(), station.key_id.clone()]);
+    assert!(reader.api_key("bk_none").expect("read").is_none());
+
+    let mut tx = store.begin().expect("begin");
+    assert!(matches!(
+        tx.insert_api_key(&ops),
+        Err(crate::StoreError::AlreadyExists(_))
+    ));
+    drop(tx);
+    let mut tx = store.begin().expect("begin");
+    assert!(tx.revoke_api_key(&ops.key_id, 20).expect("revoke"));
+    assert!(
+        !tx.revoke_api_key(&ops.key_id, 21).expect("revoke"),
+        "revoked once"
+    );
+    assert!(!tx.revoke_api_key("bk_none", 21).expect("revoke"));
+    tx.commit().expect("commit");
+    let reader = store.reader().expect("reader");
+    let revoked = reader.api_key(&ops.key_id).expect("read").expect("kept");
+    assert_eq!(revoked.revoked_at, Some(20));
+    assert!(
+        !revoked.accepts(&ops_secret),
+        "a revoked key authenticates nobody"
+    );
+
+    let (ghost, _) = ApiKey::generate("ghost", Role::L0, None, 30).expect("random");
+    let mut tx = store.begin().expect("begin");
+    tx.insert_api_key(&ghost).expect("insert");
+    drop(tx);
+    assert!(
+        store
+            .reader()
+            .expect("reader")
+            .api_key(&ghost.key_id)
+            .expect("read")
+            .is_none()
+    );
+}
+
 /// Removing a workflow takes its history, queue rows and timers with it.
 pub fn removal(store: &mut dyn Store) {
     create(store, "w1");
@@ -891,6 +958,7 @@ macro_rules! store_contract_tests {
             checkpoint_and_tail,
             event_log,
             history_sequence,
+            api_keys,
         );
     };
     (@behaviours $module:ident, $make:expr; $($name:ident),* $(,)?) => {

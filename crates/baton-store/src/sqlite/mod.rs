@@ -5,6 +5,7 @@
 //! the fsync over every transition of a batch. `Durability::Normal` trades the
 //! power-cut guarantee for speed (still safe against process crashes).
 
+mod keys;
 mod read;
 mod write;
 
@@ -23,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0005_lease_owner.sql"),
     include_str!("../../migrations/sqlite/0006_row_format.sql"),
     include_str!("../../migrations/sqlite/0007_checkpoints.sql"),
+    include_str!("../../migrations/sqlite/0008_api_keys.sql"),
 ];
 
 /// The shape of the JSON this build writes into rows (history events, queue items,

@@ -206,6 +206,11 @@ pub struct SqliteReader {
 }
 
 impl SqliteReader {
+    /// The read-only connection.
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
     /// Opens a read-only connection to the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         Ok(SqliteReader {
@@ -237,7 +242,7 @@ impl PooledReader {
         })
     }
 
-    fn get(&self) -> Result<&SqliteReader, StoreError> {
+    pub(crate) fn get(&self) -> Result<&SqliteReader, StoreError> {
         self.reader
             .as_ref()
             .ok_or_else(|| StoreError::Database("reader already returned to its pool".into()))
