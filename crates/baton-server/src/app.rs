@@ -35,6 +35,9 @@ pub struct ServerConfig {
     pub max_poll_count: usize,
     /// Interval of SSE keep-alive comments.
     pub sse_keep_alive: Duration,
+    /// Whether callers need a token (the library default: no, as the L0 `api`
+    /// principal; `baton server` requires one).
+    pub auth: crate::auth::AuthMode,
 }
 
 impl Default for ServerConfig {
@@ -47,6 +50,7 @@ impl Default for ServerConfig {
             max_poll_timeout_ms: 5_000,
             max_poll_count: 1_000,
             sse_keep_alive: Duration::from_secs(15),
+            auth: crate::auth::AuthMode::default(),
         }
     }
 }
@@ -65,9 +69,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The principal of operator requests (until authentication exists).
+    /// The principal of requests when authentication is disabled.
     pub fn operator(&self) -> Principal {
-        Principal::new("api", Role::L0)
+        match &self.config.auth {
+            crate::auth::AuthMode::Disabled(p) => p.clone(),
+            crate::auth::AuthMode::Required => Principal::new("api", Role::L0),
+        }
     }
 }
 
@@ -79,6 +86,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(conductor::tasks::routes())
         .merge(native::routes())
         .merge(crate::people::routes())
+        .merge(crate::auth::routes())
         .merge(sse::routes())
 }
 
@@ -103,6 +111,10 @@ pub fn router_with_shutdown(
     };
     router
         .fallback(no_route)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::authenticate,
+        ))
         .with_state(state)
         .layer(axum::middleware::map_response(json_errors))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))

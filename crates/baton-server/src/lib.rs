@@ -31,6 +31,7 @@
 //!   `correlationId`, `workflowId` and `idempotencyKey` of a start request likewise.
 
 pub mod app;
+pub mod auth;
 pub mod conductor;
 pub mod error;
 pub mod extract;
@@ -41,4 +42,5 @@ pub mod people;
 pub mod sse;
 
 pub use app::{AppState, ServerConfig, router, router_with_shutdown, serve, serve_with};
+pub use auth::{AuthMode, Caller};
 pub use error::{ApiError, ErrorBody, ServerError, ValidationError};

@@ -98,6 +98,7 @@ struct DecisionBody {
     ))]
 async fn decide(
     State(st): State<AppState>,
+    caller: crate::auth::Caller,
     ApiPath((id, task_ref)): ApiPath<(String, String)>,
     body: Bytes,
 ) -> ApiResult<()> {
@@ -135,7 +136,7 @@ async fn decide(
             "`output` must be a JSON object of keys and values",
         ));
     }
-    operate(&st, &id, operation, st.operator()).await
+    operate(&st, &id, operation, caller.principal.clone()).await
 }
 
 /// The body of a cancel.
@@ -163,6 +164,7 @@ struct CancelBody {
     ))]
 async fn cancel_task(
     State(st): State<AppState>,
+    caller: crate::auth::Caller,
     ApiPath((id, task_ref)): ApiPath<(String, String)>,
     body: Bytes,
 ) -> ApiResult<()> {
@@ -171,7 +173,7 @@ async fn cancel_task(
         task_ref,
         reason: body.reason,
     };
-    operate(&st, &id, operation, st.operator()).await
+    operate(&st, &id, operation, caller.principal.clone()).await
 }
 
 /// The body of a step.
@@ -194,6 +196,7 @@ struct StepBody {
     ))]
 async fn step(
     State(st): State<AppState>,
+    caller: crate::auth::Caller,
     ApiPath(id): ApiPath<String>,
     body: Bytes,
 ) -> ApiResult<()> {
@@ -201,7 +204,7 @@ async fn step(
     let operation = Operation::Step {
         task_ref: body.task_ref,
     };
-    operate(&st, &id, operation, st.operator()).await
+    operate(&st, &id, operation, caller.principal.clone()).await
 }
 
 /// Debug run: runs every paused task and on to the next breakpoint.
@@ -212,8 +215,12 @@ async fn step(
         (status = 404, description = "No such workflow", body = ErrorBody),
         (status = 409, description = "Not a debug run, or nothing is paused", body = ErrorBody),
     ))]
-async fn continue_run(State(st): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<()> {
-    operate(&st, &id, Operation::Continue, st.operator()).await
+async fn continue_run(
+    State(st): State<AppState>,
+    caller: crate::auth::Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<()> {
+    operate(&st, &id, Operation::Continue, caller.principal.clone()).await
 }
 
 /// Sets keys of a paused task's input (a JSON object merged over it) before it runs;
@@ -231,6 +238,7 @@ async fn continue_run(State(st): State<AppState>, ApiPath(id): ApiPath<String>) 
     ))]
 async fn set_input(
     State(st): State<AppState>,
+    caller: crate::auth::Caller,
     ApiPath((id, task_ref)): ApiPath<(String, String)>,
     body: Bytes,
 ) -> ApiResult<()> {
@@ -244,7 +252,7 @@ async fn set_input(
         &st,
         &id,
         Operation::SetInput { task_ref, input },
-        st.operator(),
+        caller.principal.clone(),
     )
     .await
 }

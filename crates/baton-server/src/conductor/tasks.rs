@@ -9,7 +9,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use baton_core::{Event, Outcome, Principal, RefusalKind, TaskResultStatus, Timestamp};
+use baton_core::{Event, Outcome, RefusalKind, TaskResultStatus, Timestamp};
 use baton_runtime::{EngineError, TaskLogLine};
 use serde::Deserialize;
 use serde_json::Value;
@@ -193,7 +193,7 @@ async fn task_exists(st: &AppState, workflow_id: &str, task_id: &str) -> ApiResu
 }
 
 /// Applies a worker's result; answers once it is committed.
-async fn apply(st: &AppState, body: &[u8]) -> ApiResult<Update> {
+async fn apply(st: &AppState, caller: &crate::auth::Caller, body: &[u8]) -> ApiResult<Update> {
     let r: TaskResult = json_body(body, "TaskResult", None)?;
     let task_id = r
         .task_id
@@ -226,8 +226,9 @@ async fn apply(st: &AppState, body: &[u8]) -> ApiResult<Update> {
             .filter(|s| *s > 0)
             .map(|s| s.saturating_mul(1000)),
         worker_id: r.worker_id.clone(),
-        // Whoever calls the worker API acts as a worker (L3), never as an operator.
-        by: Principal::worker(r.worker_id.as_deref().unwrap_or(UNNAMED_WORKER)),
+        // A worker (L3) unless a token with more authority calls: an L0 completing a
+        // HUMAN task the Conductor way is checked against the task's role.
+        by: caller.worker(r.worker_id.as_deref().unwrap_or(UNNAMED_WORKER)),
     };
     let not_found =
         || ApiError::not_found(format!("no task `{task_id}` in workflow `{workflow_id}`"));
@@ -269,8 +270,12 @@ async fn apply(st: &AppState, body: &[u8]) -> ApiResult<Update> {
         (status = 404, description = "No such task", body = ErrorBody),
         (status = 409, description = "The task cannot be updated (e.g. a system task)", body = ErrorBody),
     ))]
-async fn update_task(State(st): State<AppState>, body: Bytes) -> ApiResult<Response> {
-    let u = apply(&st, &body).await?;
+async fn update_task(
+    State(st): State<AppState>,
+    caller: crate::auth::Caller,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let u = apply(&st, &caller, &body).await?;
     Ok(text(u.task_id))
 }
 
@@ -288,8 +293,12 @@ async fn update_task(State(st): State<AppState>, body: Bytes) -> ApiResult<Respo
         (status = 404, description = "No such task", body = ErrorBody),
         (status = 409, description = "The task cannot be updated (e.g. a system task)", body = ErrorBody),
     ))]
-async fn update_task_v2(State(st): State<AppState>, body: Bytes) -> ApiResult<Response> {
-    let u = apply(&st, &body).await?;
+async fn update_task_v2(
+    State(st): State<AppState>,
+    caller: crate::auth::Caller,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let u = apply(&st, &caller, &body).await?;
     let (w, t) = (u.workflow_id.clone(), u.task_id.clone());
     let queue = read(&st, move |r| {
         Ok(r.workflow(&w)?

@@ -116,6 +116,7 @@ pub(crate) struct StartQuery {
     ))]
 async fn start_by_name(
     State(st): State<AppState>,
+    caller: crate::auth::Caller,
     ApiPath(name): ApiPath<String>,
     ApiQuery(q): ApiQuery<StartQuery>,
     body: Bytes,
@@ -133,7 +134,11 @@ async fn start_by_name(
             version: q.version,
             input,
             correlation_id: q.correlation_id,
-            by: Some(st.operator()),
+            options: baton_core::RunOptions {
+                domain: own_domain(&caller),
+                ..Default::default()
+            },
+            by: Some(caller.principal.clone()),
             ..Default::default()
         },
         None,
@@ -151,7 +156,11 @@ async fn start_by_name(
         (status = 404, description = "No such definition", body = ErrorBody),
         (status = 409, description = "idempotencyStrategy FAIL / FAIL_ON_RUNNING and the key was used", body = ErrorBody),
     ))]
-async fn start_workflow(State(st): State<AppState>, body: Bytes) -> ApiResult<Response> {
+async fn start_workflow(
+    State(st): State<AppState>,
+    caller: crate::auth::Caller,
+    body: Bytes,
+) -> ApiResult<Response> {
     let req: StartWorkflowRequest = json_body(&body, "StartWorkflowRequest", None)?;
     check_priority(req.priority)?;
     if req.task_to_domain.as_ref().is_some_and(|m| !m.is_empty()) {
@@ -217,15 +226,22 @@ async fn start_workflow(State(st): State<AppState>, body: Bytes) -> ApiResult<Re
             options: baton_core::RunOptions {
                 mode: req.mode,
                 breakpoints: req.breakpoints.clone().unwrap_or_default(),
-                domain: req.domain.clone(),
+                domain: req.domain.clone().or_else(|| own_domain(&caller)),
             },
-            by: Some(st.operator()),
+            by: Some(caller.principal.clone()),
             ..Default::default()
         },
         definition,
     )
     .await?;
     Ok(text(id))
+}
+
+/// The domain a start by an L2 caller gets when it names none: the caller's own.
+fn own_domain(caller: &crate::auth::Caller) -> Option<String> {
+    (caller.principal.role == baton_model::Role::L2)
+        .then(|| caller.principal.domain.clone())
+        .flatten()
 }
 
 /// Query of `GET /api/workflow/{workflowId}`.
@@ -294,6 +310,7 @@ async fn operate(st: &AppState, id: &str, event: Event) -> ApiResult<()> {
     ))]
 async fn terminate(
     State(st): State<AppState>,
+    caller: crate::auth::Caller,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<TerminateQuery>,
 ) -> ApiResult<()> {
@@ -310,7 +327,7 @@ async fn terminate(
         .reason
         .filter(|r| !r.is_empty())
         .unwrap_or_else(|| "terminated through the API".to_string());
-    let by = st.operator();
+    let by = caller.principal.clone();
     operate(&st, &id, Event::Terminated { reason, by }).await
 }
 
@@ -442,8 +459,12 @@ async fn search_workflows(
         (status = 404, description = "No such workflow", body = ErrorBody),
         (status = 409, description = "Not running", body = ErrorBody),
     ))]
-async fn pause(State(st): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<()> {
-    let by = st.operator();
+async fn pause(
+    State(st): State<AppState>,
+    caller: crate::auth::Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<()> {
+    let by = caller.principal.clone();
     operate(&st, &id, Event::Paused { by }).await
 }
 
@@ -455,8 +476,12 @@ async fn pause(State(st): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiR
         (status = 404, description = "No such workflow", body = ErrorBody),
         (status = 409, description = "Not paused", body = ErrorBody),
     ))]
-async fn resume(State(st): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<()> {
-    let by = st.operator();
+async fn resume(
+    State(st): State<AppState>,
+    caller: crate::auth::Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<()> {
+    let by = caller.principal.clone();
     operate(&st, &id, Event::Resumed { by }).await
 }
 
@@ -479,6 +504,7 @@ pub(crate) struct RestartQuery {
     ))]
 async fn restart(
     State(st): State<AppState>,
+    caller: crate::auth::Caller,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<RestartQuery>,
 ) -> ApiResult<()> {
@@ -491,7 +517,7 @@ async fn restart(
             "useLatestDefinitions=true is not supported; a restart runs the same definition",
         ));
     }
-    let by = st.operator();
+    let by = caller.principal.clone();
     operate(&st, &id, Event::Restarted { by }).await
 }
 
@@ -515,6 +541,7 @@ pub(crate) struct RetryQuery {
     ))]
 async fn retry(
     State(st): State<AppState>,
+    caller: crate::auth::Caller,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<RetryQuery>,
 ) -> ApiResult<()> {
@@ -523,7 +550,7 @@ async fn retry(
         "resumeSubworkflowTasks",
         false,
     )?;
-    let by = st.operator();
+    let by = caller.principal.clone();
     operate(&st, &id, Event::Retried { by }).await
 }
 
@@ -541,6 +568,7 @@ async fn retry(
     ))]
 async fn rerun(
     State(st): State<AppState>,
+    caller: crate::auth::Caller,
     ApiPath(id): ApiPath<String>,
     body: Bytes,
 ) -> ApiResult<Response> {
@@ -576,7 +604,7 @@ async fn rerun(
         from_task_id: req.re_run_from_task_id.filter(|t| !t.is_empty()),
         workflow_input: object(req.workflow_input, "workflowInput")?,
         task_input: object(req.task_input, "taskInput")?,
-        by: st.operator(),
+        by: caller.principal.clone(),
     };
     operate(&st, &id, event).await?;
     Ok(text(id))
@@ -594,6 +622,7 @@ async fn rerun(
     ))]
 async fn skip_task(
     State(st): State<AppState>,
+    caller: crate::auth::Caller,
     ApiPath((id, ref_name)): ApiPath<(String, String)>,
     body: Bytes,
 ) -> ApiResult<()> {
@@ -608,7 +637,7 @@ async fn skip_task(
             "taskInput/taskOutput are not supported when skipping a task; send no body",
         ));
     }
-    let by = st.operator();
+    let by = caller.principal.clone();
     operate(&st, &id, Event::TaskSkipped { ref_name, by }).await
 }
 
@@ -619,7 +648,23 @@ async fn skip_task(
         (status = 200, description = "Removed"),
         (status = 404, description = "No such workflow", body = ErrorBody),
     ))]
-async fn remove(State(st): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<()> {
+async fn remove(
+    State(st): State<AppState>,
+    caller: crate::auth::Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<()> {
+    // Removing records no event, so the workflow's domain is checked here.
+    let wid = id.clone();
+    let domain = read(&st, move |r| {
+        Ok(r.workflow(&wid)?.map(|w| w.state.run.domain))
+    })
+    .await?;
+    if let Some(domain) = domain {
+        let action = baton_core::Action::OperateWorkflow {
+            domain: domain.as_deref(),
+        };
+        baton_core::permit(&caller.principal, &action).map_err(|r| ApiError::refused(&r))?;
+    }
     if st.engine.remove_workflow(&id).await? {
         Ok(())
     } else {
