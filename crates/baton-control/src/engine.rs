@@ -185,6 +185,9 @@ impl Control for EngineControl {
             };
             self.engine()?.start(start).await.map_err(|e| match e {
                 // What the decider refuses at a start is the caller's input.
+                EngineError::Rejected(r) if r.kind == baton_core::RefusalKind::Forbidden => {
+                    (&r).into()
+                }
                 EngineError::Rejected(r) => ControlError::new(ErrorKind::InvalidInput, r.message),
                 other => other.into(),
             })

@@ -14,6 +14,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
+use baton_core::RefusalKind;
 use baton_core::{Event, Outcome, WorkflowStatus};
 use baton_runtime::{EngineError, IdempotencyStrategy, StartWorkflow};
 use baton_store::WorkflowFilter;
@@ -62,6 +63,9 @@ async fn start(
         None => st.engine.start(req).await,
     };
     started.map_err(|e| match e {
+        // Authority is the caller's to fix (403); anything else a start refuses is its
+        // input (400).
+        EngineError::Rejected(r) if r.kind == RefusalKind::Forbidden => ApiError::refused(&r),
         EngineError::Rejected(r) => ApiError::bad_request(r.message),
         other => other.into(),
     })

@@ -68,8 +68,22 @@ pub fn harness() -> Harness {
 }
 
 pub fn harness_with(config: ServerConfig) -> Harness {
+    harness_with_keys(config, &[])
+}
+
+/// A harness whose store holds `keys` before the engine starts.
+pub fn harness_with_keys(config: ServerConfig, keys: &[baton_store::ApiKey]) -> Harness {
+    use baton_store::prelude::*;
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqliteStore::open(dir.path().join("baton.db"), Durability::Normal).expect("store");
+    let mut store =
+        SqliteStore::open(dir.path().join("baton.db"), Durability::Normal).expect("store");
+    if !keys.is_empty() {
+        let mut tx = store.begin().expect("begin");
+        for k in keys {
+            tx.insert_api_key(k).expect("key");
+        }
+        tx.commit().expect("commit");
+    }
     let engine =
         Engine::start(store, Arc::new(SystemClock), EngineConfig::default()).expect("engine");
     let handle = engine.handle();
@@ -84,7 +98,21 @@ pub fn harness_with(config: ServerConfig) -> Harness {
 
 impl Harness {
     pub async fn call(&self, method: Method, uri: &str, body: Option<&str>) -> Answer {
+        self.call_as(None, method, uri, body).await
+    }
+
+    /// [`Harness::call`] with `X-Authorization: token`.
+    pub async fn call_as(
+        &self,
+        token: Option<&str>,
+        method: Method,
+        uri: &str,
+        body: Option<&str>,
+    ) -> Answer {
         let mut req = Request::builder().method(method).uri(uri);
+        if let Some(t) = token {
+            req = req.header("x-authorization", t);
+        }
         if body.is_some() {
             req = req.header("content-type", "application/json");
         }
