@@ -67,6 +67,11 @@ enum Command {
     Status(cmd::status::StatusArgs),
     /// Print a workflow's full history: who did what, when.
     Logs(cmd::logs::LogsArgs),
+    /// API keys for `baton server`: create (printed once), list, revoke.
+    Token {
+        #[command(subcommand)]
+        command: cmd::token::TokenCommand,
+    },
     /// Work with workflow definitions.
     Def {
         #[command(subcommand)]
@@ -126,6 +131,7 @@ fn main() -> ExitCode {
         Command::Continue(args) => block_on(cmd::people::continue_run(&args)),
         Command::Logs(args) => block_on(cmd::logs::run(&args)),
         Command::Validate(args) => cmd::validate::run(&args),
+        Command::Token { command } => block_on(cmd::token::run(&command)),
         Command::Def {
             command: DefCommand::Export(args),
         } => cmd::def_export::run(&args),

@@ -14,26 +14,34 @@ use std::time::{Duration, Instant};
 const DEF: &str = "examples/inventory-validation.workflow.yaml";
 const RUNNERS: &str = "examples/inventory-validation.runners.yaml";
 
-/// `baton ARGS --server URL`, run from the repository root.
-fn at(url: &str, args: &[&str]) -> Output {
-    baton()
-        .current_dir(repo())
-        .args(args)
-        .args(["--server", url])
-        .output()
-        .expect("run baton")
+thread_local! {
+    /// This test's credentials folder (`XDG_CONFIG_HOME` of its server and commands).
+    static HOME: std::cell::RefCell<Option<std::path::PathBuf>> = const { std::cell::RefCell::new(None) };
 }
 
-/// A server over `db` that runs the inventory agents itself.
+/// `baton ARGS --server URL`, run from the repository root, with the token the server
+/// recorded on its first start (found by the CLI itself).
+fn at(url: &str, args: &[&str]) -> Output {
+    let mut cmd = baton();
+    cmd.current_dir(repo()).args(args).args(["--server", url]);
+    if let Some(home) = HOME.with(|h| h.borrow().clone()) {
+        cmd.env("XDG_CONFIG_HOME", home);
+    }
+    cmd.output().expect("run baton")
+}
+
+/// A server over `db` (requiring tokens) that runs the inventory agents itself.
 fn inventory_server(db: &Path) -> (Child, String) {
+    let home = db.parent().expect("a folder").join("config");
+    HOME.with(|h| *h.borrow_mut() = Some(home.clone()));
     let runners = repo().join(RUNNERS);
-    let (child, url) = server_with(db, &["--runners", runners.to_str().expect("utf-8 path")]);
+    let (child, url) = common::secure_server(
+        db,
+        &home,
+        &["--runners", runners.to_str().expect("utf-8 path")],
+    );
     ok(&at(&url, &["def", "register", DEF]));
     (child, url)
-}
-
-fn server_with(db: &Path, extra: &[&str]) -> (Child, String) {
-    common::server_args(db, extra)
 }
 
 fn stop(mut child: Child) {
@@ -140,7 +148,7 @@ fn a_supervised_run_waits_for_its_human_alert_through_a_restart_and_is_approved(
     assert_eq!(alert["output"]["comment"], "looks fine", "{alert}");
     assert_eq!(alert["output"]["ticket"], "OPS-7", "{alert}");
     let logs = ok(&at(&url, &["logs", &id]));
-    assert!(logs.contains("approved by"), "{logs}");
+    assert!(logs.contains("approved by admin (L0"), "{logs}");
     assert!(logs.contains("'looks fine'"), "{logs}");
     // Deciding again is refused and says why.
     let again = at(&url, &["reject", &id, "alert_cmd_bridge"]);

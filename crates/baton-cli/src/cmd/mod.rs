@@ -1,5 +1,6 @@
 //! One module per `baton` command, plus what they share.
 
+pub mod credentials;
 pub mod def_export;
 pub mod follow;
 pub mod local;
@@ -12,6 +13,7 @@ pub mod server;
 pub mod socket;
 pub mod status;
 pub mod target;
+pub mod token;
 pub mod validate;
 
 use anyhow::Context as _;

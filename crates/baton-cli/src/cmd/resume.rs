@@ -29,6 +29,14 @@ pub struct ResumeArgs {
     /// Resume a paused workflow on a server instead (it keeps running there).
     #[arg(long, env = "BATON_SERVER", value_name = "URL")]
     pub server: Option<String>,
+    /// The server's token (default: the credentials file's for that URL).
+    #[arg(
+        long,
+        env = "BATON_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
 }
 
 /// Continues a workflow in this process until it ends (unpausing it if paused); with
@@ -36,7 +44,11 @@ pub struct ResumeArgs {
 /// database, asks that process (over its control socket).
 pub async fn run(args: &ResumeArgs) -> anyhow::Result<Code> {
     if let Some(url) = &args.server {
-        let control = baton_control::HttpControl::new(url)?;
+        let token = args
+            .token
+            .clone()
+            .or_else(|| super::credentials::lookup(url));
+        let control = baton_control::HttpControl::new(url)?.with_token(token);
         let command = baton_control::OperatorCommand::new(
             &args.id,
             baton_control::Operation::Resume,

@@ -467,15 +467,13 @@ struct Local {
 }
 
 fn router(engine: EngineHandle, shutdown: CancellationToken, about: About) -> Router {
-    // No token: the socket file's permissions and the peer check are the credential.
-    // Operator requests act as the server's default principal for now; since the peer
-    // is this process's own user, naming it `whoami()` (L0) is exact once the server
-    // takes its principal from its config.
-    let api = baton_server::router_with_shutdown(
-        engine.clone(),
-        baton_server::ServerConfig::default(),
-        shutdown,
-    );
+    // No token: the socket file's permissions and the peer check are the credential,
+    // and the peer is this process's own user, so requests act as that user (L0).
+    let config = baton_server::ServerConfig {
+        auth: baton_server::AuthMode::Disabled(super::target::actor()),
+        ..baton_server::ServerConfig::default()
+    };
+    let api = baton_server::router_with_shutdown(engine.clone(), config, shutdown);
     let local = Router::new()
         .route("/local/v1/process", get(process))
         .route("/local/v1/unbound", post(unbound))

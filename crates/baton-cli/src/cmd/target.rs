@@ -25,6 +25,15 @@ pub struct Target {
     /// The local SQLite database (when no --server is given).
     #[arg(long, default_value = DEFAULT_DB)]
     pub db: PathBuf,
+    /// The server's token (KEY_ID:KEY_SECRET, from `baton token create`). Default: the
+    /// one `baton server` recorded for this URL in the credentials file.
+    #[arg(
+        long,
+        env = "BATON_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
 }
 
 /// What a command needs of the target.
@@ -72,7 +81,7 @@ impl Target {
     pub fn open(&self, access: Access) -> anyhow::Result<Opened> {
         if let Some(url) = &self.server {
             return Ok(Opened {
-                control: Box::new(HttpControl::new(url)?),
+                control: Box::new(HttpControl::new(url)?.with_token(self.token_for(url))),
                 engine: None,
                 socket: None,
             });
@@ -108,6 +117,13 @@ impl Target {
                 Err(e) => Err(e),
             },
         }
+    }
+
+    /// The token to send to `url`: `--token` / `BATON_TOKEN`, else the credentials file's.
+    pub fn token_for(&self, url: &str) -> Option<String> {
+        self.token
+            .clone()
+            .or_else(|| super::credentials::lookup(url))
     }
 
     /// Whether the command works on the local database.

@@ -20,12 +20,36 @@ pub fn server(db: &Path) -> (Child, String) {
     server_args(db, &[])
 }
 
-/// [`server`] with more arguments (`--runners FILE`, ...).
+/// [`server`] with more arguments (`--runners FILE`, ...), without tokens
+/// (`--insecure-no-auth`: these tests are about other things; `secure_server` is not).
 pub fn server_args(db: &Path, extra: &[&str]) -> (Child, String) {
-    let mut child = baton()
-        .args(["server", "--bind", "127.0.0.1:0", "--db"])
+    let mut cmd = baton();
+    cmd.args([
+        "server",
+        "--bind",
+        "127.0.0.1:0",
+        "--insecure-no-auth",
+        "--db",
+    ])
+    .arg(db)
+    .args(extra);
+    announce(cmd)
+}
+
+/// `baton server` requiring tokens, keeping its credentials under `config_home` (its
+/// `XDG_CONFIG_HOME`; give CLI commands the same to find them).
+pub fn secure_server(db: &Path, config_home: &Path, extra: &[&str]) -> (Child, String) {
+    let mut cmd = baton();
+    cmd.args(["server", "--bind", "127.0.0.1:0", "--db"])
         .arg(db)
         .args(extra)
+        .env("XDG_CONFIG_HOME", config_home);
+    announce(cmd)
+}
+
+/// Spawns a server command; returns it with the URL it announced.
+fn announce(mut cmd: Command) -> (Child, String) {
+    let mut child = cmd
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()

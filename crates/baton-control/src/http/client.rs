@@ -35,6 +35,8 @@ pub struct Client {
     base: Url,
     /// The Unix socket every request goes over ([`Client::unix`]), named in errors.
     socket: Option<std::path::PathBuf>,
+    /// Sent as `X-Authorization` with every request ([`Client::with_token`]).
+    token: Option<String>,
 }
 
 impl Client {
@@ -61,6 +63,7 @@ impl Client {
             http,
             base,
             socket: None,
+            token: None,
         })
     }
 
@@ -86,7 +89,14 @@ impl Client {
             http,
             base,
             socket: Some(socket.to_path_buf()),
+            token: None,
         })
+    }
+
+    /// This client, sending `token` (`KEY_ID:KEY_SECRET`) as `X-Authorization`.
+    pub fn with_token(mut self, token: Option<String>) -> Client {
+        self.token = token.filter(|t| !t.trim().is_empty());
+        self
     }
 
     /// The Unix socket this client talks over, if it was made by [`Client::unix`].
@@ -113,7 +123,12 @@ impl Client {
             Some(socket) => format!("{url} (over the socket {})", socket.display()),
             None => url.to_string(),
         };
-        Ok((self.http.request(method, url), shown))
+        let req = self.http.request(method, url);
+        let req = match &self.token {
+            Some(t) => req.header("X-Authorization", t),
+            None => req,
+        };
+        Ok((req, shown))
     }
 
     async fn send(
@@ -321,6 +336,30 @@ impl Client {
             &format!("api/workflow/{}/remove", encode(id)),
         )
         .await
+    }
+
+    /// Creates an API key (`POST /api/v1/tokens`, L0): the answer shows its secret once.
+    pub async fn create_key(
+        &self,
+        role: &str,
+        domain: Option<&str>,
+        name: Option<&str>,
+    ) -> Result<Value, ControlError> {
+        let body = serde_json::json!({"role": role, "domain": domain, "name": name});
+        let (req, url) = self.request(Method::POST, "api/v1/tokens")?;
+        self.json(req.json(&body), &url).await
+    }
+
+    /// Every API key, without secrets (`GET /api/v1/tokens`, L0).
+    pub async fn list_keys(&self) -> Result<Value, ControlError> {
+        let (req, url) = self.request(Method::GET, "api/v1/tokens")?;
+        self.json(req, &url).await
+    }
+
+    /// Revokes an API key (`DELETE /api/v1/tokens/{keyId}`, L0).
+    pub async fn revoke_key(&self, key_id: &str) -> Result<(), ControlError> {
+        self.empty(Method::DELETE, &format!("api/v1/tokens/{}", encode(key_id)))
+            .await
     }
 
     /// Starts a workflow from a full start request (Conductor's `StartWorkflowRequest`

@@ -27,6 +27,13 @@ impl HttpControl {
         })
     }
 
+    /// This control, authenticating with `token` (`KEY_ID:KEY_SECRET`).
+    pub fn with_token(self, token: Option<String>) -> Self {
+        HttpControl {
+            client: self.client.with_token(token),
+        }
+    }
+
     /// Over the server listening on the Unix socket at `socket` (the control socket a
     /// local `baton run` serves beside its database).
     #[cfg(unix)]
