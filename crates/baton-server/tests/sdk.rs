@@ -139,11 +139,34 @@ fn sdk_python() -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conductor_python_sdk_runs_against_baton() {
+    acceptance(false).await;
+}
+
+/// The SDK configured with a key id and secret, against a server that requires tokens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conductor_python_sdk_authenticates_with_a_key_id_and_secret() {
+    acceptance(true).await;
+}
+
+async fn acceptance(with_key: bool) {
+    use baton_store::prelude::*;
     let python = tokio::task::spawn_blocking(sdk_python)
         .await
         .expect("SDK setup");
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqliteStore::open(dir.path().join("baton.db"), Durability::Normal).expect("store");
+    let mut store =
+        SqliteStore::open(dir.path().join("baton.db"), Durability::Normal).expect("store");
+    let mut credentials = Vec::new();
+    let mut config = baton_server::ServerConfig::default();
+    if with_key {
+        let (key, secret) =
+            baton_store::ApiKey::generate("sdk", baton_model::Role::L1, None, 1).expect("random");
+        let mut tx = store.begin().expect("begin");
+        tx.insert_api_key(&key).expect("key");
+        tx.commit().expect("commit");
+        credentials = vec![key.key_id, secret];
+        config.auth = baton_server::AuthMode::Required;
+    }
     let engine =
         Engine::start(store, Arc::new(SystemClock), EngineConfig::default()).expect("engine");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -151,13 +174,21 @@ async fn conductor_python_sdk_runs_against_baton() {
         .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("address"));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(baton_server::serve(listener, engine.handle(), async move {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(baton_server::serve_with(
+        listener,
+        engine.handle(),
+        config,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/acceptance.py");
     let mut cmd = Command::new(&python);
-    cmd.arg(&script).arg(&url).env("PYTHONUNBUFFERED", "1");
+    cmd.arg(&script)
+        .arg(&url)
+        .args(&credentials)
+        .env("PYTHONUNBUFFERED", "1");
     let result =
         tokio::task::spawn_blocking(move || run(cmd, Duration::from_secs(180), "acceptance.py"))
             .await

@@ -145,11 +145,18 @@ def verify(wf, size, amount):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print("usage: acceptance.py SERVER_URL", file=sys.stderr)
+    if len(sys.argv) not in (2, 4):
+        print("usage: acceptance.py SERVER_URL [KEY_ID KEY_SECRET]", file=sys.stderr)
         return 2
     base = sys.argv[1].rstrip("/")
-    config = Configuration(server_api_url=base + "/api")
+    if len(sys.argv) == 4:
+        # The SDK exchanges the key for a token (POST /api/token) and sends it as
+        # X-Authorization, in this process and in every worker process.
+        from conductor.client.configuration.settings.authentication_settings import AuthenticationSettings
+        auth = AuthenticationSettings(key_id=sys.argv[2], key_secret=sys.argv[3])
+        config = Configuration(server_api_url=base + "/api", authentication_settings=auth)
+    else:
+        config = Configuration(server_api_url=base + "/api")
     clients = OrkesClients(configuration=config)
     metadata = clients.get_metadata_client()
     workflows = clients.get_workflow_client()
