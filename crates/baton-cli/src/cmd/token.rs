@@ -22,6 +22,7 @@ pub enum TokenCommand {
 
 /// A role as the command line spells it.
 #[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "UPPER")]
 pub enum RoleArg {
     /// Commander: everything, decides HUMAN tasks and gates, manages keys.
     L0,
@@ -37,7 +38,7 @@ pub enum RoleArg {
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// The authority the key gives.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true)]
     pub role: RoleArg,
     /// The domain an L2 key acts in.
     #[arg(long)]
