@@ -127,7 +127,7 @@ enum Step {
     Retry,
     Approve(usize),
     Reject(usize),
-    DebugStep,
+    Advance,
     DebugContinue,
     EditInput(usize),
     Cancel(usize),
@@ -148,7 +148,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => Just(Step::Retry),
         2 => any::<usize>().prop_map(Step::Approve),
         1 => any::<usize>().prop_map(Step::Reject),
-        2 => Just(Step::DebugStep),
+        2 => Just(Step::Advance),
         1 => Just(Step::DebugContinue),
         1 => any::<usize>().prop_map(Step::EditInput),
         1 => any::<usize>().prop_map(Step::Cancel),
@@ -340,7 +340,7 @@ fn apply_step(run: &mut Run, s: &Step, seen: &mut Vec<String>) {
                 });
             }
         }
-        Step::DebugStep => {
+        Step::Advance => {
             run.apply(Event::DebugStepped {
                 task_ref: None,
                 by: Principal::system(),
