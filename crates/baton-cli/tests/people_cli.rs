@@ -218,3 +218,38 @@ fn a_debug_run_is_stepped_task_by_task() {
     assert_eq!(logs.matches("stepped").count(), 4, "{logs}");
     stop(child);
 }
+
+#[test]
+fn a_waiting_human_task_is_canceled_from_the_cli() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("baton.db");
+    let (child, url) = inventory_server(&db);
+    let def = dir.path().join("ask.workflow.yaml");
+    std::fs::write(
+        &def,
+        "workflow:\n  id: ask\n  tasks:\n    - id: sign_off\n      type: HUMAN\n      wait_for_approval: true\n      timeout: 1h\n",
+    )
+    .expect("write");
+    ok(&at(
+        &url,
+        &["def", "register", def.to_str().expect("utf-8")],
+    ));
+    let id = ok(&at(&url, &["start", "ask"])).trim().to_string();
+    eventually("the HUMAN task to wait", || {
+        let list = json(&at(&url, &["approvals", "--json", "--workflow", &id]));
+        list.as_array().is_some_and(|l| !l.is_empty()).then_some(())
+    });
+    let wrong = at(&url, &["cancel", &id, "nope"]);
+    assert_eq!(wrong.status.code(), Some(2), "{wrong:?}");
+    ok(&at(
+        &url,
+        &["cancel", &id, "sign_off", "--reason", "not needed any more"],
+    ));
+    let w = status(&url, &id);
+    assert_eq!(w["status"], "FAILED", "{w}");
+    assert_eq!(w["tasks"][0]["status"], "CANCELED", "{w}");
+    let logs = ok(&at(&url, &["logs", &id]));
+    assert!(logs.contains("sign_off: canceled by admin (L0"), "{logs}");
+    assert!(logs.contains("'not needed any more'"), "{logs}");
+    stop(child);
+}

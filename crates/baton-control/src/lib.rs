@@ -42,6 +42,10 @@ use baton_model::WorkflowDef;
 use std::future::Future;
 use std::pin::Pin;
 
+/// How many running and paused workflows (newest first) [`Control::approvals`] looks
+/// into when no workflow is named.
+pub const MAX_APPROVAL_SCAN: usize = 1_000;
+
 /// The future every [`Control`] method returns (boxed, so `dyn Control` works).
 pub type ControlFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ControlError>> + Send + 'a>>;
 
@@ -68,8 +72,9 @@ pub trait Control: Send + Sync {
     /// [`CommandOutcome::Ignored`].
     fn operate<'a>(&'a self, command: OperatorCommand) -> ControlFuture<'a, CommandOutcome>;
 
-    /// The HUMAN tasks waiting for a decision, in running and paused workflows (of
-    /// `workflow_id` only, when given), oldest first.
+    /// The HUMAN tasks and gates waiting for a decision, in running and paused
+    /// workflows (of `workflow_id` only, when given; else of the newest
+    /// [`MAX_APPROVAL_SCAN`]), oldest first.
     ///
     /// Built on [`Control::list`] and [`Control::workflow`], so every implementation
     /// answers the same; an implementation with a cheaper query may override it.
@@ -81,8 +86,10 @@ pub trait Control: Send + Sync {
             let ids = match workflow_id {
                 Some(id) => vec![id.to_string()],
                 None => {
+                    // Bounded: a request never reads more than this many workflows.
                     let filter = ListFilter {
                         statuses: vec![WorkflowStatus::Running, WorkflowStatus::Paused],
+                        size: MAX_APPROVAL_SCAN,
                         ..Default::default()
                     };
                     self.list(&filter)
