@@ -150,7 +150,9 @@ async fn conductor_python_sdk_authenticates_with_a_key_id_and_secret() {
 
 async fn acceptance(with_key: bool) {
     use baton_store::prelude::*;
-    let python = tokio::task::spawn_blocking(sdk_python)
+    // Both tests need the venv: the first sets it up, the other waits for it.
+    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let python = tokio::task::spawn_blocking(|| PYTHON.get_or_init(sdk_python).clone())
         .await
         .expect("SDK setup");
     let dir = tempfile::tempdir().expect("temp dir");
