@@ -72,6 +72,11 @@ enum Command {
         #[command(subcommand)]
         command: cmd::token::TokenCommand,
     },
+    /// The template library: list the templates, or copy one into a new folder.
+    Template {
+        #[command(subcommand)]
+        command: cmd::template::TemplateCommand,
+    },
     /// Work with workflow definitions.
     Def {
         #[command(subcommand)]
@@ -132,6 +137,7 @@ fn main() -> ExitCode {
         Command::Logs(args) => block_on(cmd::logs::run(&args)),
         Command::Validate(args) => cmd::validate::run(&args),
         Command::Token { command } => block_on(cmd::token::run(&command)),
+        Command::Template { command } => cmd::template::run(&command),
         Command::Def {
             command: DefCommand::Export(args),
         } => cmd::def_export::run(&args),

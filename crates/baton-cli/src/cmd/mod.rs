@@ -13,6 +13,7 @@ pub mod server;
 pub mod socket;
 pub mod status;
 pub mod target;
+pub mod template;
 pub mod token;
 pub mod validate;
 

@@ -1,0 +1,149 @@
+//! The template library: every template is copied out with `baton template new` and
+//! every `baton run` line of its header runs green in the copy, exactly as written. A
+//! line documented as waiting for a person is approved from a second process, through
+//! the running process's control socket.
+
+mod common;
+
+use common::{baton, ok, wait_exit};
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const TEMPLATES: &[&str] = &[
+    "compliance-audit",
+    "data-migration",
+    "file-routing",
+    "inventory-validation",
+    "project-setup",
+];
+
+/// The header's `baton run` lines, each with whether it waits for an approval (the
+/// comment line before it says so).
+fn run_lines(workflow: &Path) -> Vec<(String, bool)> {
+    let text = std::fs::read_to_string(workflow).expect("workflow file");
+    let lines: Vec<&str> = text.lines().take_while(|l| l.starts_with('#')).collect();
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if let Some(cmd) = l
+            .trim_start_matches('#')
+            .trim_start()
+            .strip_prefix("baton run ")
+        {
+            let waits = i > 0 && lines[i - 1].to_lowercase().contains("approv");
+            out.push((cmd.to_string(), waits));
+        }
+    }
+    out
+}
+
+fn workflow_of(dir: &Path) -> std::path::PathBuf {
+    for name in ["workflow.yaml", "workflow.stages.yaml", "workflow.json"] {
+        if dir.join(name).exists() {
+            return dir.join(name);
+        }
+    }
+    panic!("no workflow file in {}", dir.display());
+}
+
+#[test]
+fn the_library_is_listed() {
+    let listed = ok(&baton().args(["template", "list"]).output().expect("run"));
+    for t in TEMPLATES {
+        assert!(listed.contains(t), "{t} in {listed}");
+    }
+    let bad = baton()
+        .args(["template", "new", "nope", "x"])
+        .output()
+        .expect("run");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("file-routing"));
+}
+
+#[test]
+fn every_template_runs_as_its_header_says() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let bin = env!("CARGO_BIN_EXE_baton");
+    for t in TEMPLATES {
+        let dir = root.path().join(t);
+        let made = ok(&baton()
+            .args(["template", "new", t])
+            .arg(&dir)
+            .output()
+            .expect("run"));
+        assert!(made.contains("run it:"), "{made}");
+        // A second copy into the same place is refused and writes nothing.
+        let again = baton()
+            .args(["template", "new", t])
+            .arg(&dir)
+            .output()
+            .expect("run");
+        assert_eq!(again.status.code(), Some(2), "{t}");
+        let lines = run_lines(&workflow_of(&dir));
+        assert!(!lines.is_empty(), "{t}: its header shows how to run it");
+        for (i, (line, waits)) in lines.iter().enumerate() {
+            let db = format!("run{i}.db");
+            let cmd = format!("{bin} run {line} --db {db}");
+            let mut child = Command::new("sh")
+                .args(["-c", &cmd])
+                .current_dir(&dir)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn");
+            if *waits {
+                approve_what_waits(&dir, &db, t);
+            }
+            let code = wait_exit(&mut child, Duration::from_secs(120), t);
+            let out = child.wait_with_output().expect("output");
+            assert_eq!(
+                code,
+                Some(0),
+                "{t}: `baton run {line}` failed:\n{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
+/// Waits until the run on `db` waits for a decision, then approves it.
+fn approve_what_waits(dir: &Path, db: &str, t: &str) {
+    let start = Instant::now();
+    let (id, task_ref) = loop {
+        let out = baton()
+            .args(["approvals", "--json", "--db", db])
+            .current_dir(dir)
+            .output()
+            .expect("run");
+        if out.status.success() {
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+            if let Some(a) = v.as_array().and_then(|a| a.first()) {
+                break (
+                    a["workflow_id"].as_str().unwrap_or_default().to_string(),
+                    a["ref_name"].as_str().unwrap_or_default().to_string(),
+                );
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{t}: nothing waited for approval"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    ok(&baton()
+        .args([
+            "approve",
+            &id,
+            &task_ref,
+            "--comment",
+            "template test",
+            "--db",
+            db,
+        ])
+        .current_dir(dir)
+        .output()
+        .expect("run"));
+}
