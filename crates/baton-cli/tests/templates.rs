@@ -12,9 +12,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const TEMPLATES: &[&str] = &[
+    "ai-inference-pipeline",
     "compliance-audit",
     "data-migration",
     "file-routing",
+    "incident-response",
     "inventory-validation",
     "project-setup",
 ];
