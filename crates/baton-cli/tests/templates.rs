@@ -19,6 +19,7 @@ const TEMPLATES: &[&str] = &[
     "incident-response",
     "inventory-validation",
     "project-setup",
+    "station-deployment",
 ];
 
 /// The header's `baton run` lines, each with whether it waits for an approval (the
