@@ -15,6 +15,7 @@ const TEMPLATES: &[&str] = &[
     "ai-inference-pipeline",
     "compliance-audit",
     "data-migration",
+    "end-to-end-process",
     "file-routing",
     "incident-response",
     "inventory-validation",
