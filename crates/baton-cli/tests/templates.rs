@@ -19,6 +19,7 @@ const TEMPLATES: &[&str] = &[
     "file-routing",
     "incident-response",
     "inventory-validation",
+    "multi-agent-coordination",
     "project-setup",
     "station-deployment",
 ];
