@@ -152,3 +152,67 @@ fn approve_what_waits(dir: &Path, db: &str, t: &str) {
         .output()
         .expect("run"));
 }
+
+/// Seed 004's stage format end to end: a parallel stage, a loop stage that repeats until
+/// its condition holds, and a conditional stage that is skipped.
+#[test]
+fn the_stage_pipeline_loops_until_done_and_skips_its_conditional_stage() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let dir = root.path().join("ai");
+    ok(&baton()
+        .args(["template", "new", "ai-inference-pipeline"])
+        .arg(&dir)
+        .output()
+        .expect("run"));
+    let out = baton()
+        .args([
+            "run",
+            "workflow.stages.yaml",
+            "--runners",
+            "runners.yaml",
+            "--input",
+            "batch_size=2",
+            "--db",
+            "t.db",
+        ])
+        .current_dir(&dir)
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let id = err
+        .split_whitespace()
+        .skip_while(|w| *w != "as")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    let w: Value = serde_json::from_str(&ok(&baton()
+        .args(["inspect", &id, "--json", "--db", "t.db"])
+        .current_dir(&dir)
+        .output()
+        .expect("run")))
+    .expect("json");
+    let tasks = w["tasks"].as_array().cloned().unwrap_or_default();
+    let status_of = |r: &str| {
+        tasks
+            .iter()
+            .rev()
+            .find(|t| t["ref_name"] == r)
+            .map(|t| t["status"].as_str().unwrap_or_default().to_string())
+    };
+    // Seven texts in batches of two: four iterations.
+    let iterations = tasks
+        .iter()
+        .filter(|t| t["def_ref"] == "infer_batch")
+        .count();
+    assert_eq!(iterations, 4, "{w}");
+    assert_eq!(status_of("escalate").as_deref(), Some("SKIPPED"), "{w}");
+    for r in ["preprocess", "load_model", "infer", "aggregate"] {
+        assert_eq!(status_of(r).as_deref(), Some("COMPLETED"), "{r}: {w}");
+    }
+    let summary: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("out/summary.json")).expect("summary"),
+    )
+    .expect("json");
+    assert_eq!(summary["scored"], 7, "{summary}");
+}
