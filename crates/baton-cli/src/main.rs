@@ -63,6 +63,8 @@ enum Command {
     Step(cmd::people::StepArgs),
     /// Debug run: run on to the next breakpoint.
     Continue(cmd::people::ContinueArgs),
+    /// Show a run as a workset: goal, owner, progress, tasks, failures, approvals.
+    Workset(cmd::workset::WorksetArgs),
     /// Show where a workflow stands: status, tasks, output.
     Status(cmd::status::StatusArgs),
     /// Print a workflow's full history: who did what, when.
@@ -127,6 +129,7 @@ fn main() -> ExitCode {
         Command::Retry(args) => block_on(cmd::ops::operate(cmd::ops::Verb::Retry, &args)),
         Command::Rerun(args) => block_on(cmd::ops::operate(cmd::ops::Verb::Rerun, &args)),
         Command::Status(args) => block_on(cmd::status::run(&args)),
+        Command::Workset(args) => block_on(cmd::workset::run(&args)),
         Command::Approvals(args) => block_on(cmd::people::approvals(&args)),
         Command::Approve(args) => block_on(cmd::people::approve(&args)),
         Command::Reject(args) => block_on(cmd::people::reject(&args)),

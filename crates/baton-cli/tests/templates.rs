@@ -215,4 +215,24 @@ fn the_stage_pipeline_loops_until_done_and_skips_its_conditional_stage() {
     )
     .expect("json");
     assert_eq!(summary["scored"], 7, "{summary}");
+
+    // The run as a workset: done, 100 % though a stage was skipped.
+    let ws = |format: &str| {
+        ok(&baton()
+            .args(["workset", &id, "--db", "t.db", "--format", format])
+            .current_dir(&dir)
+            .output()
+            .expect("run"))
+    };
+    let v: Value = serde_json::from_str(&ws("json")).expect("json");
+    assert_eq!(v["id"], Value::String(format!("ws-{id}")));
+    assert_eq!(v["workflow"]["progress"], 100, "{v}");
+    assert_eq!(v["status"], "completed", "{v}");
+    let yaml = ws("yaml");
+    assert!(
+        yaml.starts_with("workset:") && yaml.contains("progress: 100"),
+        "{yaml}"
+    );
+    let text = ws("text");
+    assert!(text.contains("100%") && text.contains("escalate"), "{text}");
 }

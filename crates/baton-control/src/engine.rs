@@ -119,6 +119,8 @@ pub(crate) fn workflow_view(s: &WorkflowState, def: Option<&WorkflowDef>) -> Wor
         breakpoints: s.run.breakpoints.clone(),
         domain: s.run.domain.clone(),
         variables: Value::Object(s.variables.clone()),
+        description: def.and_then(|d| d.description.clone()),
+        planned: def.map(crate::workset::planned_refs).unwrap_or_default(),
     }
 }
 

@@ -19,6 +19,7 @@
 pub mod command;
 mod error;
 pub mod view;
+pub mod workset;
 
 #[cfg(feature = "engine")]
 mod engine;
@@ -31,6 +32,7 @@ pub use view::{
     ApprovalKind, ApprovalView, HistoryEvent, HistoryItem, ListFilter, StartRequest, TaskView,
     WorkflowSummary, WorkflowView,
 };
+pub use workset::WorksetView;
 
 #[cfg(feature = "engine")]
 pub use engine::EngineControl;
@@ -71,6 +73,21 @@ pub trait Control: Send + Sync {
     /// refusal's kind; one it ignores (it changes nothing, e.g. it already happened) is
     /// [`CommandOutcome::Ignored`].
     fn operate<'a>(&'a self, command: OperatorCommand) -> ControlFuture<'a, CommandOutcome>;
+
+    /// A run as the seeds' workset: goal, owner, progress, tasks, failures, approvals.
+    /// Built on [`Control::workflow`] and [`Control::history`], so every implementation
+    /// answers the same.
+    fn workset<'a>(&'a self, id: &'a str) -> ControlFuture<'a, WorksetView> {
+        Box::pin(async move {
+            let w = self.workflow(id).await?;
+            let history = self.history(id).await?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+                .unwrap_or(0);
+            Ok(WorksetView::of(&w, workset::owner_of(&history), now))
+        })
+    }
 
     /// The HUMAN tasks and gates waiting for a decision, in running and paused
     /// workflows (of `workflow_id` only, when given; else of the newest

@@ -51,6 +51,13 @@ pub struct WorkflowView {
     /// Workflow variables (SET_VARIABLE).
     #[serde(default)]
     pub variables: Value,
+    /// The definition's description (a workset's goal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Every task ref of the definition, nested ones too, in definition order (what a
+    /// run may still reach, for progress).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub planned: Vec<String>,
 }
 
 impl WorkflowView {

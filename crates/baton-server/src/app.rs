@@ -87,6 +87,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(native::routes())
         .merge(crate::people::routes())
         .merge(crate::auth::routes())
+        .merge(crate::workset::routes())
         .merge(sse::routes())
 }
 

@@ -40,6 +40,7 @@ pub mod native;
 pub mod openapi;
 pub mod people;
 pub mod sse;
+pub mod workset;
 
 pub use app::{AppState, ServerConfig, router, router_with_shutdown, serve, serve_with};
 pub use auth::{AuthMode, Caller};

@@ -16,6 +16,7 @@ pub mod target;
 pub mod template;
 pub mod token;
 pub mod validate;
+pub mod workset;
 
 use anyhow::Context as _;
 use baton_model::{Diagnostic, Loaded};

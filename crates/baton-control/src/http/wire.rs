@@ -219,6 +219,11 @@ impl WireWorkflow {
             breakpoints: self.breakpoints,
             domain: self.domain,
             variables: self.variables,
+            description: def.as_ref().and_then(|d| d.description.clone()),
+            planned: def
+                .as_ref()
+                .map(crate::workset::planned_refs)
+                .unwrap_or_default(),
         })
     }
 }

@@ -8,3 +8,4 @@ mod native;
 mod people;
 mod tasks;
 mod workflow;
+mod workset;
