@@ -74,6 +74,12 @@ enum Command {
         #[command(subcommand)]
         command: cmd::token::TokenCommand,
     },
+    /// Folder agents: turn any command into an agent that answers task files in
+    /// DIR/1N with result files in DIR/0UT.
+    Agent {
+        #[command(subcommand)]
+        command: cmd::agent::AgentCommand,
+    },
     /// The template library: list the templates, or copy one into a new folder.
     Template {
         #[command(subcommand)]
@@ -141,6 +147,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => cmd::validate::run(&args),
         Command::Token { command } => block_on(cmd::token::run(&command)),
         Command::Template { command } => cmd::template::run(&command),
+        Command::Agent { command } => block_on(cmd::agent::run(&command)),
         Command::Def {
             command: DefCommand::Export(args),
         } => cmd::def_export::run(&args),

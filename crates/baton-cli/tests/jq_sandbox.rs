@@ -27,6 +27,7 @@ fn request(program: &str) -> TaskRequest {
         queue: "JSON_JQ_TRANSFORM".into(),
         attempt: 0,
         input: json!({"queryExpression": program, "a": 1}),
+        agent_level: None,
     }
 }
 

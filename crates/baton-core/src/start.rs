@@ -226,6 +226,7 @@ impl Decider<'_> {
             attempt: t.attempt,
             visible_at,
             response_timeout_ms: self.task_def_of(idx).response_timeout_ms,
+            agent_level: self.def_task(&t.def_ref).and_then(|d| d.role),
         })
     }
 

@@ -12,6 +12,8 @@
 //!     http: {uri: "http://127.0.0.1:9000/hook", method: POST}
 //!   python:                             # agent-level binding: serves `python.*`
 //!     exec: {command: ["python3", "agent.py"]}
+//!   scanner:                            # an agent reached through its folders
+//!     folder: {root: agents/scanner, format: yaml, timeout: 5m}
 //! ```
 //!
 //! Parsing is strict: unknown keys, unknown runner kinds and malformed values are errors that
@@ -25,6 +27,9 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use crate::exec::ExecRunner;
+use crate::folder::FolderRunner;
+pub use crate::folder::FolderSpec;
+use crate::folder::files::FileFormat;
 use crate::http::BoundHttpRunner;
 use crate::task::Runner;
 
@@ -72,6 +77,8 @@ pub enum RunnerSpec {
     Exec(ExecSpec),
     /// Send the task input to an HTTP endpoint (see [`crate::http::BoundHttpRunner`]).
     Http(HttpSpec),
+    /// Reach an agent through its inbox and outbox folders (see [`crate::folder`]).
+    Folder(FolderSpec),
 }
 
 /// An `exec:` runner.
@@ -188,6 +195,7 @@ impl RunnerConfig {
         for (name, spec) in &self.runners {
             let runner: Arc<dyn Runner> = match spec {
                 RunnerSpec::Exec(e) => Arc::new(ExecRunner::new(e.clone(), &base)),
+                RunnerSpec::Folder(f) => Arc::new(FolderRunner::new(name, f.clone(), &base)),
                 RunnerSpec::Http(h) => {
                     Arc::new(BoundHttpRunner::new(h.clone()).map_err(|message| {
                         ConfigError::Runner {
@@ -205,7 +213,7 @@ impl RunnerConfig {
 
 /// Parses one entry: a map with exactly one runner kind.
 fn parse_entry(entry: &Value) -> Result<RunnerSpec, String> {
-    const KINDS: &str = "write `exec: {command: ...}` or `http: {uri: ...}`";
+    const KINDS: &str = "write `exec: {command: ...}`, `http: {uri: ...}` or `folder: {root: DIR}`";
     let map = entry.as_object().ok_or_else(|| {
         format!(
             "expected a map with one runner kind, found {}; {KINDS}",
@@ -227,6 +235,7 @@ fn parse_entry(entry: &Value) -> Result<RunnerSpec, String> {
     match kind.as_str() {
         "exec" => parse_exec(body).map(RunnerSpec::Exec),
         "http" => parse_http(body).map(RunnerSpec::Http),
+        "folder" => parse_folder(body).map(RunnerSpec::Folder),
         other => Err(format!("unknown runner kind `{other}`; {KINDS}")),
     }
 }
@@ -280,6 +289,51 @@ fn parse_exec(body: &Value) -> Result<ExecSpec, String> {
         timeout,
         env,
         cwd,
+    })
+}
+
+/// Parses the body of `folder:`.
+fn parse_folder(body: &Value) -> Result<FolderSpec, String> {
+    let map = body_map(body, "folder")?;
+    check_keys(map, "folder", &["root", "format", "timeout", "rescan"])?;
+    let root = match map.get("root") {
+        Some(Value::String(s)) if !s.trim().is_empty() => PathBuf::from(s),
+        None | Some(Value::Null) => {
+            return Err(
+                "folder needs a `root`: the agent's folder, holding 1N and 0UT (e.g. `root: agents/scanner`)"
+                    .to_owned(),
+            );
+        }
+        Some(other) => {
+            return Err(format!(
+                "folder `root` must be a path string, found {}",
+                kind_of(other)
+            ));
+        }
+    };
+    let format = match map.get("format") {
+        None | Some(Value::Null) => FileFormat::Yaml,
+        Some(Value::String(s)) if s == "yaml" => FileFormat::Yaml,
+        Some(Value::String(s)) if s == "json" => FileFormat::Json,
+        Some(other) => {
+            return Err(format!(
+                "folder `format` must be `yaml` or `json`, found {other}"
+            ));
+        }
+    };
+    let timeout = optional_duration(map, "timeout")?.unwrap_or(crate::folder::DEFAULT_TIMEOUT);
+    if timeout.is_zero() {
+        return Err("folder `timeout` must be longer than 0s".to_owned());
+    }
+    let rescan = optional_duration(map, "rescan")?.unwrap_or(crate::folder::DEFAULT_RESCAN);
+    if rescan < Duration::from_millis(50) {
+        return Err("folder `rescan` must be at least 50ms".to_owned());
+    }
+    Ok(FolderSpec {
+        root,
+        format,
+        timeout,
+        rescan,
     })
 }
 

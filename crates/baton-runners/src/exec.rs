@@ -138,9 +138,6 @@ impl Drop for GroupGuard {
 impl ExecRunner {
     /// Runs the command for one task.
     async fn execute(&self, req: TaskRequest, cancel: CancellationToken) -> TaskOutcome {
-        if cancel.is_cancelled() {
-            return TaskOutcome::canceled();
-        }
         let stdin_json = match serde_json::to_vec(&req) {
             Ok(mut bytes) => {
                 bytes.push(b'\n');
@@ -148,6 +145,20 @@ impl ExecRunner {
             }
             Err(e) => return TaskOutcome::terminal(format!("cannot encode the task as JSON: {e}")),
         };
+        self.run_with_stdin(&req, stdin_json, cancel).await
+    }
+
+    /// Runs the command for `req` with `stdin` as its standard input instead of the
+    /// task's JSON (the environment is the same). Folder agents pass their task file.
+    pub async fn run_with_stdin(
+        &self,
+        req: &TaskRequest,
+        stdin_json: Vec<u8>,
+        cancel: CancellationToken,
+    ) -> TaskOutcome {
+        if cancel.is_cancelled() {
+            return TaskOutcome::canceled();
+        }
         let mut cmd = CommandWrap::with_new(&self.program, |c| {
             c.args(&self.args)
                 .current_dir(&self.cwd)
@@ -157,7 +168,7 @@ impl ExecRunner {
             for (k, v) in &self.env {
                 c.env(k, v);
             }
-            for (k, v) in task_env(&req) {
+            for (k, v) in task_env(req) {
                 c.env(k, v);
             }
         });
@@ -508,6 +519,7 @@ mod tests {
             queue: "q".into(),
             attempt: 2,
             input: json!({"s": "x", "n": 3, "b": true, "o": {}, "a=b": "no", "nul": "a\u{0}b"}),
+            agent_level: None,
         };
         let env = task_env(&req);
         assert!(env.contains(&("BATON_INPUT_s".into(), "x".into())));

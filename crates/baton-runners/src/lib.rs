@@ -14,7 +14,8 @@
 //!
 //! Configured runners come from a YAML runner file ([`RunnerConfig`]): `exec` runs any command
 //! with the task as JSON on stdin ([`exec::ExecRunner`]) and `http` sends the task input to a
-//! fixed endpoint ([`http::BoundHttpRunner`]).
+//! fixed endpoint ([`http::BoundHttpRunner`]), and `folder` reaches an agent through its
+//! inbox and outbox folders ([`folder::FolderRunner`]).
 //!
 //! Unix only: `exec` runs each command in its own process group so that a timeout or a
 //! cancellation kills the command's children too.
@@ -23,6 +24,7 @@
 
 pub mod config;
 pub mod exec;
+pub mod folder;
 pub mod http;
 pub mod inline;
 pub mod jq;
@@ -32,4 +34,4 @@ mod text;
 
 pub use config::{ConfigError, RunnerConfig};
 pub use registry::{FnRunner, NoopRunner, Runners};
-pub use task::{BoxFuture, Runner, TaskOutcome, TaskRequest};
+pub use task::{AttemptLookup, AttemptState, BoxFuture, Runner, TaskOutcome, TaskRequest};

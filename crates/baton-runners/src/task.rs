@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -31,6 +32,9 @@ pub struct TaskRequest {
     pub attempt: u32,
     /// The resolved task input.
     pub input: Value,
+    /// The role the definition gives the task (`L0`..`L3`, native `agent_level`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_level: Option<String>,
 }
 
 /// What a runner reports.
@@ -129,6 +133,48 @@ pub trait Runner: Send + Sync {
     /// reason. When `cancel` fires, the runner stops the work as far as it can and returns
     /// [`TaskOutcome::canceled`].
     fn run(&self, req: TaskRequest, cancel: CancellationToken) -> BoxFuture<TaskOutcome>;
+
+    /// Runs one task like [`Runner::run`], with the log lines the task's log should get
+    /// (folder agents report them in their result files). The default has none.
+    fn run_logged(
+        &self,
+        req: TaskRequest,
+        cancel: CancellationToken,
+    ) -> BoxFuture<(TaskOutcome, Vec<String>)> {
+        let fut = self.run(req, cancel);
+        Box::pin(async move { (fut.await, Vec::new()) })
+    }
+
+    /// The worker id this runner's claims carry, for runners whose work outlives the
+    /// Baton process (folder agents). `None` (the default) means an in-process runner:
+    /// an attempt a crash interrupted is recorded as failed. A runner with its own id
+    /// has its attempts handed out again after a crash, as the same attempt, and must
+    /// pick up where the previous claim was.
+    fn worker_id(&self) -> Option<String> {
+        None
+    }
+
+    /// Gives the runner a way to ask about attempts it is not running (a folder agent
+    /// uses it to reject results for unknown or ended attempts). The default ignores it.
+    fn attach(&self, _lookup: Arc<dyn AttemptLookup>) {}
+}
+
+/// Where an attempt stands, as the engine's store says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptState {
+    /// No such task in that workflow (or no such workflow).
+    Unknown,
+    /// Scheduled or in progress.
+    Live,
+    /// Ended, with this status (`COMPLETED`, `FAILED`, `CANCELED`, ...).
+    Ended(String),
+}
+
+/// Answers where an attempt stands (implemented by the engine's dispatcher).
+pub trait AttemptLookup: Send + Sync {
+    /// The state of task `task_id` of workflow `workflow_id`. Errors reading the store
+    /// answer [`AttemptState::Live`]: the caller looks again later.
+    fn attempt(&self, workflow_id: &str, task_id: &str) -> AttemptState;
 }
 
 /// Wraps a non-object JSON value as `{"result": v}`; objects are returned unchanged.

@@ -1,9 +1,11 @@
 //! Local runners: poll the queues they serve and report results, exactly like a remote
 //! worker does over HTTP (at-least-once delivery, results applied once).
 
-use crate::engine::{EngineError, EngineEvent, EngineHandle};
+use crate::engine::{EngineError, EngineEvent, EngineHandle, TaskLogLine};
 use baton_core::{Event, Principal, TaskResultStatus};
-use baton_runners::{BoxFuture, Runner, Runners, TaskOutcome, TaskRequest};
+use baton_runners::{
+    AttemptLookup, AttemptState, BoxFuture, Runner, Runners, TaskOutcome, TaskRequest,
+};
 use baton_store::Claimed;
 use std::any::Any;
 use std::collections::HashSet;
@@ -68,6 +70,9 @@ pub async fn serve(
     let mut served = HashSet::new();
     let mut loops = JoinSet::new();
     let mut pending: Vec<String> = queues;
+    let lookup = Arc::new(EngineLookup {
+        engine: engine.clone(),
+    });
     pending.extend(queues_in_store(&engine));
     loop {
         for queue in pending.drain(..) {
@@ -79,12 +84,19 @@ pub async fn serve(
                 None if config.fail_unrouted => Arc::new(Unrouted),
                 None => continue,
             };
+            runner.attach(Arc::clone(&lookup) as Arc<dyn AttemptLookup>);
+            // A runner whose work outlives this process claims under its own worker id:
+            // its attempts are handed out again after a crash instead of being failed.
+            let mut config = config.clone();
+            if let Some(id) = runner.worker_id() {
+                config.worker_id = id;
+            }
             let job = serve_queue(
                 engine.clone(),
                 runner,
                 queue,
                 permits.clone(),
-                config.clone(),
+                config,
                 cancel.clone(),
             );
             loops.spawn(job);
@@ -206,14 +218,19 @@ async fn run_one(
             queue: c.task.queue.clone(),
             attempt: c.task.attempt,
             input: c.task.input.clone(),
+            agent_level: c.task.agent_level.map(|r| format!("{r:?}")),
         };
-        let outcome = run_guarded(runner, req, cancel.clone()).await;
+        let (outcome, logs) = run_guarded(runner, req, cancel.clone()).await;
         if cancel.is_cancelled() {
             // Shutting down: no result. The engine's shutdown gives the lease back; the
             // task runs again, as the same attempt, after a restart.
             return;
         }
         let event = outcome_event(c.task.task_id.clone(), outcome, worker);
+        if !logs.is_empty() {
+            report_with_logs(engine, &c, event, logs).await;
+            continue;
+        }
         // A failed report leaves the task leased; it is handed out again later
         // (at-least-once), and the duplicate result is ignored.
         for attempt in 0..5u64 {
@@ -243,14 +260,65 @@ async fn run_guarded(
     runner: &dyn Runner,
     req: TaskRequest,
     cancel: CancellationToken,
-) -> TaskOutcome {
-    let run = match catch_unwind(AssertUnwindSafe(|| runner.run(req, cancel))) {
+) -> (TaskOutcome, Vec<String>) {
+    let run = match catch_unwind(AssertUnwindSafe(|| runner.run_logged(req, cancel))) {
         Ok(run) => run,
-        Err(payload) => return panicked(payload.as_ref()),
+        Err(payload) => return (panicked(payload.as_ref()), Vec::new()),
     };
     match (CatchUnwind { inner: run }).await {
-        Ok(outcome) => outcome,
-        Err(payload) => panicked(payload.as_ref()),
+        Ok(reported) => reported,
+        Err(payload) => (panicked(payload.as_ref()), Vec::new()),
+    }
+}
+
+/// Reports a result with the log lines its runner gave, in one transaction (the lines
+/// are kept only when the result is applied). Retried like any report.
+async fn report_with_logs(engine: &EngineHandle, c: &Claimed, event: Event, logs: Vec<String>) {
+    let lines: Vec<TaskLogLine> = logs
+        .into_iter()
+        .map(|line| TaskLogLine { at: None, line })
+        .collect();
+    for attempt in 0..5u64 {
+        match engine
+            .send_with_logs(
+                &c.workflow_id,
+                event.clone(),
+                &c.task.task_id,
+                lines.clone(),
+            )
+            .await
+        {
+            Ok(_) | Err(EngineError::Stopped) => return,
+            Err(e) => {
+                tracing::warn!(task_id = %c.task.task_id, error = %e, "could not record a task result; retrying");
+                tokio::time::sleep(Duration::from_millis(100 * (attempt + 1))).await;
+            }
+        }
+    }
+}
+
+/// Where an attempt stands, read from the engine's store (for folder agents).
+struct EngineLookup {
+    engine: EngineHandle,
+}
+
+impl AttemptLookup for EngineLookup {
+    fn attempt(&self, workflow_id: &str, task_id: &str) -> AttemptState {
+        let stored = match self
+            .engine
+            .reader()
+            .and_then(|r| r.workflow(workflow_id).map_err(EngineError::from))
+        {
+            Ok(Some(w)) => w,
+            Ok(None) => return AttemptState::Unknown,
+            Err(_) => return AttemptState::Live,
+        };
+        // The engine's readers catch the checkpoint up with its history.
+        match stored.state.tasks.iter().find(|t| t.task_id == task_id) {
+            Some(t) if t.status.is_terminal() => AttemptState::Ended(t.status.as_str().to_owned()),
+            Some(_) => AttemptState::Live,
+            None => AttemptState::Unknown,
+        }
     }
 }
 
@@ -266,11 +334,11 @@ fn panicked(payload: &(dyn Any + Send)) -> TaskOutcome {
 
 /// A future that catches a panic of the future it polls.
 struct CatchUnwind {
-    inner: BoxFuture<TaskOutcome>,
+    inner: BoxFuture<(TaskOutcome, Vec<String>)>,
 }
 
 impl Future for CatchUnwind {
-    type Output = Result<TaskOutcome, Box<dyn Any + Send>>;
+    type Output = Result<(TaskOutcome, Vec<String>), Box<dyn Any + Send>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let inner = &mut self.inner;

@@ -350,6 +350,10 @@ pub struct QueuedTask {
     pub visible_at: Timestamp,
     /// A worker holding it must report within this time, else it is retried (0 = none).
     pub response_timeout_ms: u64,
+    /// The role the definition gives the task (native `agent_level`), for runners that
+    /// pass it on (folder agents' task files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_level: Option<baton_model::Role>,
 }
 
 /// Request to start another workflow.

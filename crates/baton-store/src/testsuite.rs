@@ -47,6 +47,7 @@ pub fn queued(id: &str, queue: &str, visible_at: u64) -> QueuedTask {
         attempt: 0,
         visible_at,
         response_timeout_ms: 0,
+        agent_level: None,
     }
 }
 

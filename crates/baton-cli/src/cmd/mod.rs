@@ -1,5 +1,6 @@
 //! One module per `baton` command, plus what they share.
 
+pub mod agent;
 pub mod credentials;
 pub mod def_export;
 pub mod follow;

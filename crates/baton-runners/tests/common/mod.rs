@@ -18,6 +18,7 @@ pub fn req(queue: &str, input: Value) -> TaskRequest {
         queue: queue.to_owned(),
         attempt: 0,
         input,
+        agent_level: None,
     }
 }
 
