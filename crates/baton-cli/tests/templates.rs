@@ -1,7 +1,8 @@
 //! The template library: every template is copied out with `baton template new` and
-//! every `baton run` line of its header runs green in the copy, exactly as written. A
-//! line documented as waiting for a person is approved from a second process, through
-//! the running process's control socket.
+//! every `baton run` line of its header runs green in the copy, exactly as written,
+//! after its `baton agent serve … &` lines have started its folder agents. A line
+//! documented as waiting for a person is approved from a second process, through the
+//! running process's control socket.
 
 mod common;
 
@@ -20,7 +21,15 @@ const TEMPLATES: &[&str] = &[
     "incident-response",
     "inventory-validation",
     "multi-agent-coordination",
+    "multi-agent-deployment",
     "project-setup",
+    "station-deployment",
+];
+
+/// Templates whose steps folder agents do (at least three, as the library promises).
+const FOLDER_AGENTS: &[&str] = &[
+    "multi-agent-coordination",
+    "multi-agent-deployment",
     "station-deployment",
 ];
 
@@ -41,6 +50,31 @@ fn run_lines(workflow: &Path) -> Vec<(String, bool)> {
         }
     }
     out
+}
+
+/// The header's `baton agent serve … &` lines (folder agents started before the runs).
+fn agent_lines(workflow: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(workflow).expect("workflow file");
+    text.lines()
+        .take_while(|l| l.starts_with('#'))
+        .filter_map(|l| {
+            let cmd = l.trim_start_matches('#').trim();
+            let args = cmd.strip_prefix("baton agent serve ")?.strip_suffix('&')?;
+            Some(args.trim().to_string())
+        })
+        .collect()
+}
+
+/// Folder agents of one template, killed when dropped.
+struct Agents(Vec<std::process::Child>);
+
+impl Drop for Agents {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
 }
 
 fn workflow_of(dir: &Path) -> std::path::PathBuf {
@@ -87,6 +121,27 @@ fn every_template_runs_as_its_header_says() {
         assert_eq!(again.status.code(), Some(2), "{t}");
         let lines = run_lines(&workflow_of(&dir));
         assert!(!lines.is_empty(), "{t}: its header shows how to run it");
+        let agents = Agents(
+            agent_lines(&workflow_of(&dir))
+                .iter()
+                .map(|args| {
+                    Command::new("sh")
+                        .args(["-c", &format!("exec {bin} agent serve {args}")])
+                        .current_dir(&dir)
+                        .stdin(Stdio::null())
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null())
+                        .spawn()
+                        .expect("spawn agent")
+                })
+                .collect(),
+        );
+        if FOLDER_AGENTS.contains(t) {
+            assert!(
+                !agents.0.is_empty(),
+                "{t}: its header starts its folder agents"
+            );
+        }
         for (i, (line, waits)) in lines.iter().enumerate() {
             let db = format!("run{i}.db");
             let cmd = format!("{bin} run {line} --db {db}");

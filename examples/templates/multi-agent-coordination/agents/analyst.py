@@ -58,7 +58,9 @@ def main():
     task = json.load(sys.stdin)
     handlers = {"find_topics": topics, "find_links": links, "build_timeline": timeline,
                 "aggregate_findings": aggregate}
-    json.dump(handlers[task["refName"]](task.get("input") or {}), sys.stdout)
+    # A folder agent's task file says `task_ref`; the exec runner's JSON says `refName`.
+    ref = task.get("task_ref") or task["refName"]
+    json.dump(handlers[ref](task.get("input") or {}), sys.stdout)
 
 
 if __name__ == "__main__":

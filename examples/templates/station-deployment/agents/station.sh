@@ -1,6 +1,7 @@
 #!/bin/sh
-# Agent of the station-deployment template. Baton's exec runner sets BATON_TASK_REF and
-# BATON_INPUT_<key> for every scalar input; the output is one JSON object on stdout.
+# Agent of the station-deployment template, served by `baton agent serve`, which (like
+# the exec runner) sets BATON_TASK_REF and BATON_INPUT_<key> for every scalar input; the
+# output is one JSON object on stdout.
 set -eu
 station="${BATON_INPUT_station:-}"
 [ -n "$station" ] || { echo "no station name: pass --input station=NAME" >&2; exit 1; }
