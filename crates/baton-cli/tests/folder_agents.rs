@@ -254,3 +254,42 @@ fn rejected_files(agent: &Path) -> Vec<String> {
         .filter(|n| !n.ends_with(".error"))
         .collect()
 }
+
+/// The README's ten-line Python agent works as printed.
+#[test]
+fn the_readme_python_agent_answers_tasks() {
+    let readme = std::fs::read_to_string(common::repo().join("README.md")).expect("README");
+    let code = readme
+        .split("A folder agent in Python, in ten lines")
+        .nth(1)
+        .and_then(|rest| rest.split("```python\n").nth(1))
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README shows the agent");
+    assert!(code.trim().lines().count() <= 10, "{code}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::write(root.join("agent.py"), code).expect("write");
+    std::fs::write(
+        root.join("wf.yaml"),
+        "workflow:\n  id: readme-agent\n  name: readme_agent\n  version: 1\n  runners:\n    greet: {folder: {root: agents/greeter, format: json, timeout: 30s}}\n  tasks:\n    - id: greet\n      type: SIMPLE\n      input: {name: Ada}\n",
+    )
+    .expect("write");
+    for d in ["1N", "0UT"] {
+        std::fs::create_dir_all(root.join("agents/greeter").join(d)).expect("mkdir");
+    }
+    let _agent = Killed(
+        Command::new("python3")
+            .current_dir(root)
+            .args(["agent.py", "agents/greeter"])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("spawn the README agent"),
+    );
+    let out = baton()
+        .current_dir(root)
+        .args(["run", "wf.yaml", "--quiet", "--db", "r.db"])
+        .output()
+        .expect("baton run");
+    let output: serde_json::Value = serde_json::from_str(&common::ok(&out)).expect("JSON");
+    assert_eq!(output["seen"], serde_json::json!({"name": "Ada"}));
+}

@@ -6,7 +6,7 @@ task file Baton writes to agents/builder/1N arrives as JSON on stdin, and the ou
 printed here is the result. The action is the part of the task name after `builder.`:
 
 - build: copies the app's sources into build/VERSION and writes build/VERSION/MANIFEST.json
-  (the sha256 and size of every file);
+  (the sha256 and size of every file: the same sources give the same manifest);
 - check: compiles every Python source of the build and parses every JSON file.
 """
 import hashlib
@@ -56,7 +56,7 @@ def build(task, inp):
         shutil.copy2(os.path.join(app, rel), dst)
         entries[rel] = {"sha256": sha256(dst), "bytes": os.path.getsize(dst)}
     manifest = {"app": os.path.basename(os.path.abspath(app)), "version": version,
-                "built_by": task["workflow_id"], "files": entries}
+                "files": entries}
     with open(os.path.join(out, MANIFEST), "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=2, sort_keys=True)
         f.write("\n")
