@@ -293,3 +293,63 @@ fn the_readme_python_agent_answers_tasks() {
     let output: serde_json::Value = serde_json::from_str(&common::ok(&out)).expect("JSON");
     assert_eq!(output["seen"], serde_json::json!({"name": "Ada"}));
 }
+
+/// `baton agent serve` answers each task file once, and a restarted agent does not
+/// answer again what it (or anyone) already answered.
+#[test]
+fn a_restarted_agent_never_answers_a_task_twice() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let inbox = root.join("agent/1N");
+    let outbox = root.join("agent/0UT");
+    std::fs::create_dir_all(&inbox).expect("mkdir");
+    std::fs::create_dir_all(&outbox).expect("mkdir");
+    std::fs::write(
+        root.join("work.py"),
+        "import json, sys\ntask = json.load(sys.stdin)\nopen('ran.log', 'a').write(task['task_id'] + '\\n')\nprint(json.dumps({'n': task['input']['n'] * 2}))\n",
+    )
+    .expect("write");
+    let task = |wf: &str, n: u32| {
+        format!(
+            "workflow_id: {wf}\ntask_id: {wf}-t0\ntask_ref: double\ntask_name: double\nattempt: 0\nissued_at: \"2026-01-01T00:00:00Z\"\ndeadline: \"2999-01-01T00:00:00Z\"\ninput: {{n: {n}}}\n"
+        )
+    };
+    // One task already answered (as if by an agent killed after writing its result),
+    // one not yet.
+    std::fs::write(inbox.join("task-w1-w1-t0.yaml"), task("w1", 1)).expect("write");
+    std::fs::write(
+        outbox.join("result-w1-w1-t0.yaml"),
+        "status: COMPLETED\noutput: {n: 2}\n",
+    )
+    .expect("write");
+    std::fs::write(inbox.join("task-w2-w2-t0.yaml"), task("w2", 21)).expect("write");
+    let serve = || {
+        Killed(
+            baton()
+                .current_dir(root)
+                .args(["agent", "serve", "--root", "agent", "--rescan", "100ms"])
+                .args(["--", "python3", "work.py"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn baton agent serve"),
+        )
+    };
+    let agent = serve();
+    let answer = outbox.join("result-w2-w2-t0.yaml");
+    wait_for(Duration::from_secs(30), "the answer", || answer.exists());
+    let text = std::fs::read_to_string(&answer).expect("read");
+    assert!(
+        text.contains("status: COMPLETED") && text.contains(": 42"),
+        "{text}"
+    );
+    drop(agent);
+    let again = serve();
+    std::thread::sleep(Duration::from_millis(1500));
+    drop(again);
+    assert_eq!(
+        std::fs::read_to_string(root.join("ran.log")).expect("ran"),
+        "w2-t0\n",
+        "each task ran once, across the restart; the answered one never"
+    );
+}

@@ -34,4 +34,4 @@ mod text;
 
 pub use config::{ConfigError, RunnerConfig};
 pub use registry::{FnRunner, NoopRunner, Runners};
-pub use task::{AttemptLookup, AttemptState, BoxFuture, Runner, TaskOutcome, TaskRequest};
+pub use task::{AttemptLookup, AttemptState, BoxFuture, Runner, TaskOutcome, TaskRequest, WaitsOn};

@@ -157,6 +157,24 @@ pub trait Runner: Send + Sync {
     /// Gives the runner a way to ask about attempts it is not running (a folder agent
     /// uses it to reject results for unknown or ended attempts). The default ignores it.
     fn attach(&self, _lookup: Arc<dyn AttemptLookup>) {}
+
+    /// What a running attempt of this runner waits for, when that is something outside
+    /// Baton a person may have to start (a folder agent): shown by `baton run` when an
+    /// attempt stays unanswered. The default says nothing.
+    fn waits_on(&self) -> Option<WaitsOn> {
+        None
+    }
+}
+
+/// Something outside Baton that a runner's attempts wait for (see [`Runner::waits_on`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitsOn {
+    /// What it is, for people (``folder agent `scanner` ``).
+    pub what: String,
+    /// Where the work is handed over (`agents/scanner/1N`).
+    pub place: String,
+    /// How to start it (`baton agent serve --root agents/scanner -- CMD`).
+    pub start: String,
 }
 
 /// Where an attempt stands, as the engine's store says.

@@ -75,6 +75,7 @@ pub async fn follow(
         }
     };
     let cancel = CancellationToken::new();
+    let runners_for_hints = Arc::clone(&runners);
     let config = super::local::dispatch_config(true);
     let dispatcher = tokio::spawn(serve(
         handle.clone(),
@@ -85,6 +86,7 @@ pub async fn follow(
     ));
     let mut progress = Progress::new(workflow_id, display);
     let mut people = WaitingHints::new(workflow_id, db);
+    let mut agents = AgentHints::new(runners_for_hints);
     let interrupted = super::server::shutdown_signal();
     tokio::pin!(interrupted);
     let mut check = tokio::time::interval(Duration::from_millis(500));
@@ -101,10 +103,13 @@ pub async fn follow(
             _ = check.tick() => {
                 // The store is the truth: an end event may have been skipped under load.
                 if let Ok(r) = handle.reader() {
-                    if let Ok(Some(w)) = r.workflow(workflow_id)
-                        && w.meta.status.is_terminal()
-                    {
-                        break Some(w);
+                    if let Ok(Some(w)) = r.workflow(workflow_id) {
+                        if w.meta.status.is_terminal() {
+                            break Some(w);
+                        }
+                        for text in agents.check(&w.state) {
+                            progress.line(&text);
+                        }
                     }
                     for text in people.check(r.as_ref()) {
                         progress.always(&text);
@@ -406,6 +411,53 @@ impl WaitingHints {
             .filter(|w| self.shown.insert(w.task_id.clone()))
             .flat_map(|w| hint(w, &self.root, &self.db))
             .collect()
+    }
+}
+
+/// How long an attempt of an outside agent may stay unanswered before `run` says what
+/// it waits for.
+const AGENT_HINT_AFTER_MS: u64 = 5_000;
+
+/// Says, once per attempt, that a task waits for an outside agent (a folder agent that
+/// may not be running), where its work is, and how to start one.
+struct AgentHints {
+    runners: Arc<Runners>,
+    shown: HashSet<String>,
+}
+
+impl AgentHints {
+    fn new(runners: Arc<Runners>) -> Self {
+        AgentHints {
+            runners,
+            shown: HashSet::new(),
+        }
+    }
+
+    fn check(&mut self, state: &baton_core::WorkflowState) -> Vec<String> {
+        let now = local::now_ms();
+        let mut out = Vec::new();
+        for t in &state.tasks {
+            let waited = t
+                .started_at
+                .is_some_and(|s| now.saturating_sub(s) >= AGENT_HINT_AFTER_MS);
+            if t.status != TaskStatus::InProgress || !waited || self.shown.contains(&t.task_id) {
+                continue;
+            }
+            let Some(on) = t
+                .task_type
+                .queue(&t.name)
+                .and_then(|q| self.runners.get(q))
+                .and_then(|r| r.waits_on())
+            else {
+                continue;
+            };
+            self.shown.insert(t.task_id.clone());
+            out.push(format!(
+                "  ⋯ {} waits for {}: its task file is in {}; if no agent is running, start one:\n      {}",
+                t.ref_name, on.what, on.place, on.start
+            ));
+        }
+        out
     }
 }
 

@@ -35,7 +35,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::format_duration;
-use crate::task::{AttemptLookup, BoxFuture, Runner, TaskOutcome, TaskRequest};
+use crate::task::{AttemptLookup, BoxFuture, Runner, TaskOutcome, TaskRequest, WaitsOn};
 use files::{ARCHIVE, FileFormat, INBOX, OUTBOX, ResultDocument, ResultStatus, TaskDocument};
 use mailbox::{Delivery, Mailbox};
 
@@ -93,6 +93,11 @@ impl FolderRunner {
     /// The agent's folder.
     pub fn root(&self) -> &Path {
         &self.mailbox.root
+    }
+
+    /// The root as the runners file wrote it (relative paths read best in hints).
+    fn root_as_given(&self) -> String {
+        self.spec.root.display().to_string()
     }
 
     /// Runs one claim of an attempt: finds or writes its task file, then waits for its
@@ -204,6 +209,15 @@ impl Runner for FolderRunner {
 
     fn attach(&self, lookup: Arc<dyn AttemptLookup>) {
         self.mailbox.attach(lookup);
+    }
+
+    fn waits_on(&self) -> Option<WaitsOn> {
+        let root = self.root_as_given();
+        Some(WaitsOn {
+            what: format!("folder agent `{}`", self.agent),
+            place: format!("{root}/{INBOX}"),
+            start: format!("baton agent serve --root {root} -- CMD ARGS..."),
+        })
     }
 }
 
