@@ -173,6 +173,13 @@ pub fn duration(ms: u64) -> String {
     }
 }
 
+/// The wall clock in ms since the epoch (0 before 1970).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,11 +211,4 @@ mod tests {
         assert_eq!(duration(1234), "1.2s");
         assert_eq!(duration(184_000), "3m04s");
     }
-}
-
-/// The wall clock in ms since the epoch (0 before 1970).
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
