@@ -76,10 +76,7 @@ async fn a_result_is_applied_and_both_files_archived() {
         dir.path(),
     );
     let root = dir.path().join("agent");
-    let run = tokio::spawn({
-        let fut = runner.run_logged(request("w1", 0), CancellationToken::new());
-        async move { fut.await }
-    });
+    let run = tokio::spawn(runner.run_logged(request("w1", 0), CancellationToken::new()));
     let task_file = root.join("1N/task-w1-w1-t0.json");
     until("the task file", || task_file.exists()).await;
     let doc: TaskDocument =
