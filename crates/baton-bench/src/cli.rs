@@ -82,6 +82,11 @@ pub struct Cli {
     /// Write the results as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Record metrics into the Prometheus recorder `baton server` uses (HTTP runs
+    /// always do: the in-process server installs it), to measure what recording costs
+    /// the engine thread.
+    #[arg(long)]
+    pub metrics: bool,
     /// Worker process only: the server's base URL.
     #[arg(long, hide = true)]
     pub url: Option<String>,
@@ -109,6 +114,12 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
             .map_or_else(|| crate::validation::SIZES.to_vec(), |n| vec![n]);
         crate::validation::run(&sizes)?;
         return Ok(());
+    }
+    if cli.metrics {
+        #[cfg(feature = "http")]
+        baton_server::metrics::install();
+        #[cfg(not(feature = "http"))]
+        bail!("--metrics needs the `http` feature (the recorder lives in baton-server)");
     }
     let plans = plans(&cli);
     let machine = Machine::read();

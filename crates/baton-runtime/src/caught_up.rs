@@ -89,6 +89,9 @@ impl QueueRead for CaughtUpReader {
     fn queue_sizes(&self) -> Result<Vec<(String, u64)>, StoreError> {
         self.0.queue_sizes()
     }
+    fn queue_stats(&self) -> Result<Vec<baton_store::QueueStats>, StoreError> {
+        self.0.queue_stats()
+    }
 }
 
 impl TimersRead for CaughtUpReader {

@@ -18,6 +18,7 @@ mod signals;
 
 pub use caught_up::CaughtUpReader;
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use engine::metrics;
 pub use engine::{
     Engine, EngineConfig, EngineError, EngineEvent, EngineHandle, IdempotencyStrategy,
     NumberedEvent, StartWorkflow, TaskLogLine,

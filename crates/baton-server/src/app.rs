@@ -89,6 +89,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::auth::routes())
         .merge(crate::workset::routes())
         .merge(sse::routes())
+        .merge(crate::metrics::routes())
 }
 
 /// The router over `engine`. SSE streams end when `shutdown` is cancelled.
@@ -97,6 +98,7 @@ pub fn router_with_shutdown(
     config: ServerConfig,
     shutdown: CancellationToken,
 ) -> Router {
+    crate::metrics::install();
     let (router, api) = api_router().split_for_parts();
     let openapi = Arc::new(OnceLock::new());
     let text =

@@ -36,6 +36,7 @@ pub mod conductor;
 pub mod error;
 pub mod extract;
 pub mod limits;
+pub mod metrics;
 pub mod native;
 pub mod openapi;
 pub mod people;

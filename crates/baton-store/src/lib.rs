@@ -257,6 +257,9 @@ pub trait QueueRead {
     fn has_ready_task(&self, queue: &str, now: Timestamp) -> Result<bool, StoreError>;
     /// Number of queued tasks per queue (visible or not).
     fn queue_sizes(&self) -> Result<Vec<(String, u64)>, StoreError>;
+    /// Per queue, by name: the tasks queued, and when the one that has waited longest
+    /// without a worker became ready (for metrics and dashboards).
+    fn queue_stats(&self) -> Result<Vec<QueueStats>, StoreError>;
 }
 
 /// Timers, read from committed data.

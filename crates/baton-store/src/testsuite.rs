@@ -351,6 +351,22 @@ pub fn queue_claim_lease_dequeue(store: &mut dyn Store) {
         vec![("other".to_string(), 1), ("q".to_string(), 1)],
         "queue sizes count visible and leased tasks, by queue name"
     );
+    assert_eq!(
+        reader.queue_stats().expect("stats"),
+        vec![
+            crate::QueueStats {
+                queue: "other".to_string(),
+                depth: 1,
+                oldest_ready_at: Some(0)
+            },
+            crate::QueueStats {
+                queue: "q".to_string(),
+                depth: 1,
+                oldest_ready_at: Some(200)
+            },
+        ],
+        "queue stats: depth, and when the longest-waiting unheld task became ready"
+    );
     assert!(
         reader.has_ready_task("other", 0).expect("ready"),
         "t-c is ready"

@@ -188,3 +188,15 @@ pub struct WorkflowFilter {
     /// Skip this many.
     pub offset: usize,
 }
+
+/// One queue's load (see [`crate::QueueRead::queue_stats`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueStats {
+    /// The queue's name.
+    pub queue: String,
+    /// Tasks queued (visible, delayed or leased).
+    pub depth: u64,
+    /// When the longest-waiting task that no worker holds became ready (it may lie in
+    /// the future for a delayed task); `None` when every task is held.
+    pub oldest_ready_at: Option<Timestamp>,
+}

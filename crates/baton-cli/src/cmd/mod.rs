@@ -6,6 +6,7 @@ pub mod def_export;
 pub mod follow;
 pub mod local;
 pub mod logs;
+pub mod look;
 pub mod ops;
 pub mod people;
 pub mod resume;

@@ -2,12 +2,14 @@
 //! `def register`, `start`, `list`, and the operator verbs.
 
 use super::local::{self, time};
+use super::look::{self, Paint};
 use super::socket::shell_word;
 pub use super::target::Target;
 use super::target::{Access, actor};
 use crate::exit::Code;
 use baton_control::{
     CommandOutcome, ErrorKind, ListFilter, Operation, OperatorCommand, StartRequest,
+    WorkflowSummary, WorkflowView, WorksetView,
 };
 use baton_core::WorkflowStatus;
 use clap::{Args, ValueEnum};
@@ -171,10 +173,12 @@ pub struct ListArgs {
     /// Only these statuses (RUNNING, COMPLETED, FAILED, ...). Repeatable.
     #[arg(long = "status")]
     pub statuses: Vec<String>,
-    /// At most this many (newest first).
+    /// At most this many (newest first; the running and paused ones are shown first).
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
-    /// JSON lines instead of a table.
+    /// JSON lines instead of a table: `workflowId`, `name`, `version`, `status`,
+    /// `startTime`, `progress` (0-100, null when not known) and `current` (the refs of the
+    /// tasks running or waiting now, null when not known).
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
@@ -189,7 +193,145 @@ fn parse_status(s: &str) -> anyhow::Result<WorkflowStatus> {
     })
 }
 
-/// Lists workflows, newest first.
+/// How many of a list's running, pending and paused runs `baton list` reads in full for
+/// their progress and current tasks (one read each); later ones show neither.
+const LIST_READS: usize = 50;
+
+/// Width of `baton list`'s progress bars, in characters.
+const LIST_BAR: usize = 10;
+
+/// One row of `baton list`.
+struct ListRow {
+    summary: WorkflowSummary,
+    /// A running run one of whose tasks waits for a person.
+    waiting: bool,
+    /// In %, when known: read for a live run, 100 for a completed one.
+    progress: Option<u8>,
+    /// The tasks running or waiting now, with their marks; `None` when not read.
+    current: Option<Vec<(String, char, look::Tone)>>,
+    /// How long it ran: until now, or until its last change once ended.
+    elapsed_ms: u64,
+}
+
+impl ListRow {
+    fn of(summary: WorkflowSummary, read: Option<&WorkflowView>, now: u64) -> ListRow {
+        let terminal = summary.status.is_terminal();
+        let end = if terminal { summary.updated_at } else { now };
+        let mut row = ListRow {
+            waiting: false,
+            progress: (summary.status == WorkflowStatus::Completed).then_some(100),
+            current: terminal.then(Vec::new),
+            elapsed_ms: end.saturating_sub(summary.created_at),
+            summary,
+        };
+        if let Some(w) = read {
+            let ws = WorksetView::of(w, None, now).workflow;
+            row.waiting = look::run_waits_for_person(w);
+            row.progress = Some(ws.progress);
+            row.elapsed_ms = ws.elapsed_ms;
+            row.current = Some(
+                ws.current_tasks
+                    .iter()
+                    .map(|r| {
+                        let (status, waits) = w
+                            .tasks
+                            .iter()
+                            .rev()
+                            .find(|t| &t.ref_name == r)
+                            .map_or((baton_core::TaskStatus::InProgress, false), |t| {
+                                (t.status, look::waits_for_person(t))
+                            });
+                        (
+                            r.clone(),
+                            look::mark(status, waits),
+                            look::task_tone(status, waits),
+                        )
+                    })
+                    .collect(),
+            );
+        }
+        row
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let w = &self.summary;
+        serde_json::json!({
+            "workflowId": w.id,
+            "name": w.name,
+            "version": w.version,
+            "status": w.status.as_str(),
+            "startTime": time(w.created_at),
+            "progress": self.progress,
+            "current": self
+                .current
+                .as_ref()
+                .map(|c| c.iter().map(|(r, _, _)| r.as_str()).collect::<Vec<_>>()),
+        })
+    }
+}
+
+/// The table of `baton list`: a header, then one line per row, columns aligned.
+fn list_table(rows: &[ListRow], p: Paint) -> Vec<String> {
+    let name_of = |w: &WorkflowSummary| format!("{} v{}", w.name, w.version);
+    let id_w = rows
+        .iter()
+        .map(|r| r.summary.id.chars().count())
+        .chain([2])
+        .max()
+        .unwrap_or(2);
+    let name_w = rows
+        .iter()
+        .map(|r| name_of(&r.summary).chars().count())
+        .chain([4])
+        .max()
+        .unwrap_or(4);
+    let bar_w = look::bar(0, LIST_BAR).chars().count();
+    let started_w = rows
+        .iter()
+        .map(|r| time(r.summary.created_at).chars().count())
+        .chain([7])
+        .max()
+        .unwrap_or(7);
+    let mut out = vec![
+        p.dim(
+            format!(
+                "  {:<id_w$}  {:<name_w$}  {:<10}  {:<bar_w$}  {:<started_w$}  {:>7}  NOW",
+                "ID", "NAME", "STATUS", "PROGRESS", "STARTED", "ELAPSED"
+            )
+            .trim_end(),
+        ),
+    ];
+    for r in rows {
+        let w = &r.summary;
+        let tone = look::run_tone(w.status, r.waiting);
+        let bar = match r.progress {
+            Some(pc) => p.tone(tone, &look::bar(pc, LIST_BAR)),
+            None => " ".repeat(bar_w),
+        };
+        let current = r
+            .current
+            .iter()
+            .flatten()
+            .map(|(r, m, t)| format!("{} {r}", p.tone(*t, &m.to_string())))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let line = format!(
+            "{} {:<id_w$}  {:<name_w$}  {}  {bar}  {:<started_w$}  {:>7}  {current}",
+            p.tone(tone, &look::run_mark(w.status, r.waiting).to_string()),
+            w.id,
+            name_of(w),
+            p.tone(tone, &format!("{:<10}", w.status.as_str())),
+            time(w.created_at),
+            look::ago(r.elapsed_ms),
+        );
+        out.push(line.trim_end().to_string());
+    }
+    out
+}
+
+/// Lists workflows, newest first, the running and paused ones before those that ended;
+/// each with its mark, a progress bar (read for at most [`LIST_READS`] live runs; a
+/// completed run is 100 %), when it started, how long it ran and its current tasks.
 pub async fn list(args: &ListArgs) -> anyhow::Result<Code> {
     let statuses = args
         .statuses
@@ -203,25 +345,36 @@ pub async fn list(args: &ListArgs) -> anyhow::Result<Code> {
         ..Default::default()
     };
     let opened = args.target.open(Access::Read)?;
-    let listed = opened.control.list(&filter).await;
-    opened.close().await;
-    let rows = listed?.into_iter().map(|w| {
-        (
-            w.id,
-            w.name,
-            w.version,
-            w.status.as_str(),
-            time(w.created_at),
-        )
-    });
-    for (id, name, version, status, started) in rows {
-        if args.json {
-            crate::outln!(
-                "{}",
-                serde_json::json!({"workflowId": id, "name": name, "version": version, "status": status, "startTime": started})
-            );
+    let mut listed = match opened.control.list(&filter).await {
+        Ok(l) => l,
+        Err(e) => {
+            opened.close().await;
+            return Err(e.into());
+        }
+    };
+    // Active first; a stable sort keeps each group newest first.
+    listed.sort_by_key(|w| w.status.is_terminal());
+    let now = local::now_ms();
+    let mut rows = Vec::with_capacity(listed.len());
+    let mut reads = 0;
+    for w in listed {
+        let read = if !w.status.is_terminal() && reads < LIST_READS {
+            reads += 1;
+            // Gone since the list, or unreadable: shown without its progress.
+            opened.control.workflow(&w.id).await.ok()
         } else {
-            crate::outln!("{id}  {name} v{version}  {status:<10}  {started}");
+            None
+        };
+        rows.push(ListRow::of(w, read.as_ref(), now));
+    }
+    opened.close().await;
+    if args.json {
+        for r in &rows {
+            crate::outln!("{}", r.json());
+        }
+    } else if !rows.is_empty() {
+        for line in list_table(&rows, Paint::for_stdout()) {
+            crate::outln!("{line}");
         }
     }
     Ok(Code::Ok)

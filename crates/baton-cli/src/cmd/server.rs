@@ -42,6 +42,8 @@ pub async fn run(args: &ServerArgs) -> anyhow::Result<Code> {
             return Ok(Code::Usage);
         }
     };
+    // Count from the first batch on (the engine recovers leases before it serves).
+    baton_server::metrics::install();
     let engine = match local::open_engine(&args.db) {
         Ok(e) => e,
         Err(e) => {

@@ -1,6 +1,7 @@
 //! The engine thread: collect commands, decide them in one transaction, commit, reply.
 
 use super::cache::Cache;
+use super::metrics::{BatchMetrics, DecisionMetrics};
 use super::{Command, EngineConfig, EngineError, EngineEvent, NumberedEvent};
 use crate::clock::Clock;
 use crate::signals::QueueSignals;
@@ -110,12 +111,16 @@ pub(super) struct Facts {
     reason: Option<String>,
     /// (attempt, reason) of the task of each transition, in order.
     tasks: Vec<(u32, Option<String>)>,
+    /// What the decision adds to the metrics.
+    metrics: DecisionMetrics,
 }
 
 impl Facts {
     pub(super) fn of(
         state: &baton_core::WorkflowState,
         transitions: &[baton_core::Transition],
+        before: WorkflowStatus,
+        now: Timestamp,
     ) -> Facts {
         let tasks = transitions
             .iter()
@@ -129,6 +134,7 @@ impl Facts {
             status: state.status,
             reason: state.reason.clone(),
             tasks,
+            metrics: DecisionMetrics::of(state, transitions, before, now),
         }
     }
 }
@@ -160,6 +166,8 @@ pub(super) struct Batch {
     first_event_id: u64,
     /// Queues first used in this batch (announced and remembered after commit).
     new_queues: HashSet<String>,
+    /// What the batch adds to the metrics (recorded after commit).
+    metrics: BatchMetrics,
 }
 
 impl Batch {
@@ -290,6 +298,7 @@ impl Worker {
         let Some(mut store) = self.store.take() else {
             return;
         };
+        let commands = cmds.len();
         let result = match store.begin() {
             Ok(mut tx) => {
                 for cmd in cmds.drain(..) {
@@ -302,7 +311,13 @@ impl Worker {
                 self.log_events(&mut *tx, now, &mut b);
                 match b.failed.take() {
                     Some(e) => Err(e),
-                    None => tx.commit().map_err(EngineError::from),
+                    None => {
+                        let commit = std::time::Instant::now();
+                        let r = tx.commit().map_err(EngineError::from);
+                        b.metrics
+                            .committed(commands, commit.elapsed().as_secs_f64());
+                        r
+                    }
                 }
             }
             Err(e) => Err(EngineError::from(e)),
@@ -512,7 +527,7 @@ impl Worker {
             transitions,
             outcome,
         } = decide(&def, state, &event, now);
-        let facts = Facts::of(&state, &transitions);
+        let facts = Facts::of(&state, &transitions, before, now);
         // The state goes back to the cache without a copy; `record` works from `facts`.
         entry.state = state;
         if outcome == Outcome::Applied {
@@ -554,6 +569,8 @@ impl Worker {
             .or_insert_with(|| (history_len, Vec::new()));
         entry.1.push((now, event));
         self.cache.bump_history(id);
+        let mut decision = decision;
+        b.metrics.add(std::mem::take(&mut decision.facts.metrics));
         let state = &decision.facts;
         for (t, (attempt, reason)) in decision.transitions.iter().zip(&state.tasks) {
             b.out.push(EngineEvent::Task {
@@ -708,7 +725,8 @@ impl Worker {
     }
 
     /// After commit: answer callers, wake pollers, publish events, write `log_to` files.
-    fn deliver(&mut self, b: Batch) {
+    fn deliver(&mut self, mut b: Batch) {
+        std::mem::take(&mut b.metrics).record();
         self.known_queues.extend(b.new_queues.iter().cloned());
         for r in b.replies {
             r.send(None);

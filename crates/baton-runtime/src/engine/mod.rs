@@ -4,6 +4,7 @@ mod batch;
 mod cache;
 mod commands;
 mod event_log;
+pub mod metrics;
 mod recover;
 mod start;
 

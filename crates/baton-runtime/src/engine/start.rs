@@ -75,7 +75,7 @@ impl Worker {
             transitions,
             ..
         } = decision;
-        let facts = super::batch::Facts::of(&state, &transitions);
+        let facts = super::batch::Facts::of(&state, &transitions, WorkflowStatus::Pending, now);
         self.cache.insert(
             &id,
             Cached {

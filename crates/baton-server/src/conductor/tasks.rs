@@ -72,6 +72,7 @@ async fn claim(
     worker: &str,
     wait: Duration,
 ) -> ApiResult<Vec<Task>> {
+    crate::metrics::count_poll(queue);
     let claimed = st.engine.poll(queue, count, worker, wait).await?;
     let now = now_ms();
     Ok(claimed

@@ -3,7 +3,9 @@
 use super::write::{WORKFLOW_COLUMNS, load_workflow_row, parse_stored};
 use super::{corrupt, db, open_read_only};
 use crate::prelude::*;
-use crate::{HistoryEntry, StoreError, StoredEvent, StoredWorkflow, WorkflowFilter, WorkflowMeta};
+use crate::{
+    HistoryEntry, QueueStats, StoreError, StoredEvent, StoredWorkflow, WorkflowFilter, WorkflowMeta,
+};
 use baton_model::{TaskDef, WorkflowDef};
 use baton_state::{Event, Timestamp};
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
@@ -305,6 +307,9 @@ impl QueueRead for PooledReader {
     fn queue_sizes(&self) -> Result<Vec<(String, u64)>, StoreError> {
         self.get()?.queue_sizes()
     }
+    fn queue_stats(&self) -> Result<Vec<QueueStats>, StoreError> {
+        self.get()?.queue_stats()
+    }
 }
 
 impl TimersRead for PooledReader {
@@ -453,6 +458,35 @@ impl QueueRead for SqliteReader {
         for row in rows {
             let (q, n) = row.map_err(db)?;
             out.push((q, u64::try_from(n).unwrap_or(0)));
+        }
+        Ok(out)
+    }
+
+    fn queue_stats(&self) -> Result<Vec<QueueStats>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT queue, COUNT(*), MIN(CASE WHEN worker_id IS NULL THEN ready_at END) \
+                 FROM queue GROUP BY queue ORDER BY queue",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                ))
+            })
+            .map_err(db)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (queue, n, oldest) = row.map_err(db)?;
+            out.push(QueueStats {
+                queue,
+                depth: u64::try_from(n).unwrap_or(0),
+                oldest_ready_at: oldest.map(|t| u64::try_from(t).unwrap_or(0)),
+            });
         }
         Ok(out)
     }
