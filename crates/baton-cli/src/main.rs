@@ -63,6 +63,9 @@ enum Command {
     Step(cmd::people::StepArgs),
     /// Debug run: run on to the next breakpoint.
     Continue(cmd::people::ContinueArgs),
+    /// The live dashboard: runs with progress, what each waits on, details; keys to
+    /// pause, resume, terminate, approve and reject. Without a terminal: one snapshot.
+    Top(cmd::top::TopArgs),
     /// Show a run as a workset: goal, owner, progress, tasks, failures, approvals.
     Workset(cmd::workset::WorksetArgs),
     /// Show where a workflow stands: status, tasks, output.
@@ -136,6 +139,7 @@ fn main() -> ExitCode {
         Command::Rerun(args) => block_on(cmd::ops::operate(cmd::ops::Verb::Rerun, &args)),
         Command::Status(args) => block_on(cmd::status::run(&args)),
         Command::Workset(args) => block_on(cmd::workset::run(&args)),
+        Command::Top(args) => block_on(cmd::top::run(&args)),
         Command::Approvals(args) => block_on(cmd::people::approvals(&args)),
         Command::Approve(args) => block_on(cmd::people::approve(&args)),
         Command::Reject(args) => block_on(cmd::people::reject(&args)),

@@ -17,6 +17,7 @@ pub mod status;
 pub mod target;
 pub mod template;
 pub mod token;
+pub mod top;
 pub mod validate;
 pub mod workset;
 

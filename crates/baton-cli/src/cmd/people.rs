@@ -414,7 +414,7 @@ async fn first_held(
 }
 
 /// Sends one operator command to the target.
-async fn send(
+pub(crate) async fn send(
     target: &Target,
     id: &str,
     operation: Operation,
