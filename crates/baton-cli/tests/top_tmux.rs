@@ -167,6 +167,24 @@ fn top_shows_runs_opens_details_pauses_and_quits_cleanly() {
         "exactly the selected run is paused"
     );
 
+    // Close the details, move to a run that is still running, approve its HUMAN task.
+    tmux.keys("Escape");
+    tmux.keys("j");
+    std::thread::sleep(Duration::from_millis(600));
+    tmux.keys("a");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !statuses(&url).iter().any(|s| s == "COMPLETED") {
+        assert!(
+            Instant::now() < deadline,
+            "A did not approve the sign-off: {}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    tmux.wait_for("the approval on screen", |s| {
+        s.contains("approved ") && s.contains("COMPLETED")
+    });
+
     tmux.keys("q");
     let deadline = Instant::now() + Duration::from_secs(10);
     while tmux
@@ -233,4 +251,11 @@ fn top_without_a_terminal_prints_a_snapshot() {
     assert!(!out.contains("\x1b["), "no escape codes: {out:?}");
     let _ = child.kill();
     let _ = child.wait();
+    // A local database, read directly (nothing holds it now).
+    let local = ok(&baton()
+        .args(["top", "--db"])
+        .arg(dir.path().join("snap.db"))
+        .output()
+        .expect("top --db"));
+    assert!(local.contains("top_demo v1"), "{local}");
 }
