@@ -181,6 +181,7 @@ impl Control for EngineControl {
                     mode: req.mode,
                     breakpoints: req.breakpoints,
                     domain: req.domain,
+                    runners: None,
                 },
                 by: req.by,
                 ..Default::default()

@@ -29,8 +29,8 @@ pub use authorize::{Action, GATE_ROLE, OPERATOR_ROLE, authorize, permit};
 pub use backoff::retry_delay_ms;
 pub use baton_state::{
     ControlState, Effect, Event, Hold, ParentLink, Principal, QueuedTask, RunOptions, RunSettings,
-    StartRequest, TaskInstance, TaskResultStatus, TaskStatus, Timer, TimerKind, Timestamp,
-    Transition, WorkflowState, WorkflowStatus,
+    RunnerBindings, StartRequest, TaskInstance, TaskResultStatus, TaskStatus, Timer, TimerKind,
+    Timestamp, Transition, WorkflowState, WorkflowStatus,
 };
 pub use decide::{Decision, Outcome, decide};
 // The decider's modules name these as `crate::event` and `crate::state`.

@@ -113,6 +113,7 @@ impl Decider<'_> {
                 .then_some(self.st.run.mode),
             breakpoints: Vec::new(),
             domain: self.st.run.domain.clone(),
+            runners: None,
         }
     }
 

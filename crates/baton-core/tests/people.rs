@@ -13,6 +13,7 @@ fn options(mode: RunMode, breakpoints: &[&str]) -> RunOptions {
         mode: Some(mode),
         breakpoints: breakpoints.iter().map(|b| b.to_string()).collect(),
         domain: None,
+        runners: None,
     }
 }
 
@@ -393,6 +394,7 @@ fn a_sub_workflow_inherits_its_parents_mode_and_domain() {
         mode: Some(RunMode::Supervised),
         breakpoints: Vec::new(),
         domain: Some("station-a".into()),
+        runners: None,
     };
     let run = Run::started_with(wf(vec![sub]), json!({}), opts);
     let started = run

@@ -82,6 +82,23 @@ pub struct RunOptions {
     /// The run's domain (`None`: the definition's `domain`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// The local runner bindings `baton run` started it with, so `baton resume` binds
+    /// the same runners. The decider never reads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runners: Option<RunnerBindings>,
+}
+
+/// Where a local run's runners came from (see [`RunOptions::runners`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RunnerBindings {
+    /// The runners file as given (absolute), when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Its text when the run started (a file changed or moved since binds as it was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The folder the definition was in (its own `runners:` block resolves there).
+    pub definition_dir: String,
 }
 
 impl RunOptions {

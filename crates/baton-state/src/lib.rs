@@ -16,8 +16,8 @@ pub mod event;
 pub mod state;
 
 pub use event::{
-    Effect, Event, Principal, QueuedTask, RunOptions, StartRequest, TaskResultStatus, Timer,
-    TimerKind, Transition,
+    Effect, Event, Principal, QueuedTask, RunOptions, RunnerBindings, StartRequest,
+    TaskResultStatus, Timer, TimerKind, Transition,
 };
 pub use state::{
     ControlState, Hold, ParentLink, RunSettings, TaskInstance, TaskStatus, Timestamp,

@@ -86,6 +86,74 @@ pub fn runners(
     Ok(Arc::new(r))
 }
 
+/// What to record with a run about its runners: the runners file (absolute path and
+/// text) and the definition's folder, so `baton resume` binds the same runners.
+pub fn bindings(file: Option<&Path>, def_dir: &Path) -> anyhow::Result<baton_core::RunnerBindings> {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let text = match file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read runners file `{}`", path.display()))?,
+        ),
+        None => None,
+    };
+    Ok(baton_core::RunnerBindings {
+        file: file.map(|p| absolute(p).display().to_string()),
+        text,
+        definition_dir: absolute(def_dir).display().to_string(),
+    })
+}
+
+/// The runners a run recorded when it started (see [`bindings`]): built-ins, the
+/// runners file's text as it was then, then the definition's own block.
+pub fn recorded_runners(
+    def: &WorkflowDef,
+    recorded: &baton_core::RunnerBindings,
+) -> anyhow::Result<Arc<Runners>> {
+    let mut r = Runners::with_builtins_jq(jq_sandbox()?);
+    if let Some(text) = &recorded.text {
+        let file = recorded.file.as_deref().unwrap_or("(the runners file)");
+        let cfg = RunnerConfig::from_yaml(text)
+            .with_context(|| format!("runners file `{file}` as the run recorded it"))?;
+        let base = recorded.file.as_deref().map_or_else(
+            || PathBuf::from(&recorded.definition_dir),
+            |f| dir_of(Path::new(f)),
+        );
+        r.load_config(&cfg, &base)
+            .with_context(|| format!("runners file `{file}` as the run recorded it"))?;
+    }
+    if let Some(inline) = def.extra.get("runners") {
+        let cfg = RunnerConfig::from_json(&serde_json::json!({ "runners": inline }))
+            .context("the definition's `runners:` block")?;
+        r.load_config(&cfg, Path::new(&recorded.definition_dir))
+            .context("the definition's `runners:` block")?;
+    }
+    Ok(Arc::new(r))
+}
+
+/// Says which task types of `def` no runner serves, with how to bind them; `true` when
+/// some are missing (the caller exits 2 and changes nothing).
+pub fn report_missing_runners(def: &WorkflowDef, runners: &Runners) -> bool {
+    let queues = queues_of(def);
+    let missing: Vec<&String> = queues.iter().filter(|q| !runners.handles(q)).collect();
+    if missing.is_empty() {
+        return false;
+    }
+    let names: Vec<String> = missing.iter().map(|q| format!("`{q}`")).collect();
+    eprintln!(
+        "error: no runner for task type{} {}",
+        if missing.len() > 1 { "s" } else { "" },
+        names.join(", ")
+    );
+    eprintln!("  help: bind each in a runners file and pass it with --runners FILE, e.g.\n");
+    eprintln!("    runners:");
+    for q in &missing {
+        eprintln!("      {q}:\n        exec: {{command: [\"python3\", \"agents/{q}.py\"]}}");
+    }
+    eprintln!("\n  (a task gets its input as JSON on stdin and answers JSON on stdout)");
+    true
+}
+
 /// jq programs of `baton run` and `baton server` run in worker processes of this very
 /// executable (`baton __jq-worker`), so no program can take the process down or keep it
 /// busy; there is no in-process fallback.

@@ -55,6 +55,7 @@ impl RunModeArgs {
             mode: self.mode.map(Into::into),
             breakpoints: self.breakpoints.clone(),
             domain: self.domain.clone(),
+            runners: None,
         }
     }
 

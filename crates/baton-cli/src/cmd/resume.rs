@@ -96,7 +96,16 @@ pub async fn run(args: &ResumeArgs) -> anyhow::Result<Code> {
                 args.id
             )
         })?;
-    let runners = match local::runners(Some(&def), args.runners.as_deref(), &PathBuf::from(".")) {
+    // The runners the run was started with, unless --runners says otherwise.
+    let recorded = match &args.runners {
+        Some(_) => None,
+        None => recorded_bindings(handle.reader()?.as_ref(), &args.id)?,
+    };
+    let runners = match &recorded {
+        Some(b) => local::recorded_runners(&def, b),
+        None => local::runners(Some(&def), args.runners.as_deref(), &PathBuf::from(".")),
+    };
+    let runners = match runners {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -104,6 +113,16 @@ pub async fn run(args: &ResumeArgs) -> anyhow::Result<Code> {
             return Ok(Code::Usage);
         }
     };
+    // Refuse before anything changes (the run stays as it is, paused or not).
+    if !stored.meta.status.is_terminal() && local::report_missing_runners(&def, &runners) {
+        eprintln!(
+            "  (nothing was changed; resume again with --runners FILE: `baton resume {} --db {} --runners FILE`)",
+            shell_word(&args.id),
+            shell_word(&args.db.display().to_string())
+        );
+        engine.shutdown().await;
+        return Ok(Code::Usage);
+    }
     let events = handle.subscribe();
     if !args.quiet && !stored.meta.status.is_terminal() {
         eprintln!(
@@ -206,4 +225,17 @@ pub fn whoami() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "cli".to_string())
+}
+
+/// The runner bindings recorded when the run started (`None` for runs started before
+/// they were recorded, or not by `baton run`).
+fn recorded_bindings(
+    reader: &dyn baton_store::Reader,
+    id: &str,
+) -> anyhow::Result<Option<baton_core::RunnerBindings>> {
+    let history = reader.history(id)?;
+    Ok(history.into_iter().find_map(|h| match h.event {
+        Event::WorkflowStarted { options, .. } => options.runners,
+        _ => None,
+    }))
 }

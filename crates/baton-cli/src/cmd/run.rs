@@ -81,22 +81,16 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Code> {
             return Ok(Code::Usage);
         }
     };
-    let queues = local::queues_of(&def);
-    let missing: Vec<&String> = queues.iter().filter(|q| !runners.handles(q)).collect();
-    if !missing.is_empty() {
-        eprintln!(
-            "error: no runner for task type{} {}",
-            if missing.len() > 1 { "s" } else { "" },
-            join(&missing)
-        );
-        eprintln!("  help: bind each in a runners file and pass it with --runners FILE, e.g.\n");
-        eprintln!("    runners:");
-        for q in &missing {
-            eprintln!("      {q}:\n        exec: {{command: [\"python3\", \"agents/{q}.py\"]}}");
-        }
-        eprintln!("\n  (a task gets its input as JSON on stdin and answers JSON on stdout)");
+    if local::report_missing_runners(&def, &runners) {
         return Ok(Code::Usage);
     }
+    let recorded = match local::bindings(args.runners.as_deref(), &def_dir) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(Code::Usage);
+        }
+    };
     let engine = match local::open_engine(&args.db) {
         Ok(e) => e,
         Err(e) => {
@@ -126,7 +120,10 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Code> {
             let req = StartWorkflow {
                 definition: Some(def.clone()),
                 input,
-                options: args.people.options(),
+                options: baton_core::RunOptions {
+                    runners: Some(recorded),
+                    ..args.people.options()
+                },
                 by: Some(super::target::actor()),
                 ..Default::default()
             };
@@ -153,7 +150,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Code> {
     let run = Run {
         workflow_id: &id,
         runners,
-        queues,
+        queues: local::queues_of(&def),
         db: &args.db,
         display: Display { quiet: args.quiet },
         command: "run",
@@ -178,12 +175,4 @@ fn unfinished_run(
         .into_iter()
         .find(|w| w.version == def.version && w.parent_id.is_none())
         .map(|w| w.id))
-}
-
-fn join(items: &[&String]) -> String {
-    items
-        .iter()
-        .map(|s| format!("`{s}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

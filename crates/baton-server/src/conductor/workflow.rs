@@ -231,6 +231,7 @@ async fn start_workflow(
                 mode: req.mode,
                 breakpoints: req.breakpoints.clone().unwrap_or_default(),
                 domain: req.domain.clone().or_else(|| own_domain(&caller)),
+                runners: None,
             },
             by: Some(caller.principal.clone()),
             ..Default::default()
