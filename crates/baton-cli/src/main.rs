@@ -93,6 +93,13 @@ enum Command {
         #[command(subcommand)]
         command: DefCommand,
     },
+    /// Print a shell completion script: `baton completions bash > /etc/bash_completion.d/baton`,
+    /// `baton completions zsh > "${fpath[1]}/_baton"`, `baton completions fish > ~/.config/fish/completions/baton.fish`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// The jq sandbox worker: evaluates JSON_JQ_TRANSFORM programs sent on stdin under
     /// resource limits. Started by the jq runner itself, never by hand.
     #[command(name = "__jq-worker", hide = true)]
@@ -152,6 +159,14 @@ fn main() -> ExitCode {
         Command::Token { command } => block_on(cmd::token::run(&command)),
         Command::Template { command } => cmd::template::run(&command),
         Command::Agent { command } => block_on(cmd::agent::run(&command)),
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "baton", &mut out);
+            let text = String::from_utf8_lossy(&out);
+            crate::outln!("{}", text.trim_end());
+            Ok(exit::Code::Ok)
+        }
         Command::Def {
             command: DefCommand::Export(args),
         } => cmd::def_export::run(&args),

@@ -194,18 +194,34 @@ pub fn parse_input(pairs: &[String], file: Option<&Path>) -> anyhow::Result<Valu
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read input file `{}`", path.display()))?;
-            match serde_json::from_str::<Value>(&text) {
+            let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+            let parsed: Result<Value, String> = if yaml {
+                serde_saphyr::from_str(&text).map_err(|e| format!("is not YAML: {e}"))
+            } else {
+                serde_json::from_str(&text).map_err(|e| format!("is not JSON: {e}"))
+            };
+            match parsed {
                 Ok(Value::Object(m)) => m,
-                Ok(_) => bail!("input file `{}` must hold a JSON object", path.display()),
-                Err(e) => bail!("input file `{}` is not JSON: {e}", path.display()),
+                Ok(_) => bail!(
+                    "input file `{}` must hold an object (a mapping of input names to values)",
+                    path.display()
+                ),
+                Err(e) => bail!("input file `{}` {e}", path.display()),
             }
         }
         None => Map::new(),
     };
     for pair in pairs {
         let Some((key, value)) = pair.split_once('=') else {
+            if pair.trim_start().starts_with('{') {
+                bail!(
+                    "--input `{pair}`: --input takes key=value; put a JSON object in a file and pass it with --input-file FILE.json (or .yaml)"
+                );
+            }
             bail!("--input `{pair}`: write it as key=value");
         };
+        // `--input 'name = Ada'` means what `--input name=Ada` does.
+        let (key, value) = (key.trim(), value.trim());
         if key.is_empty() {
             bail!("--input `{pair}`: the key is empty; write it as key=value");
         }
@@ -214,6 +230,36 @@ pub fn parse_input(pairs: &[String], file: Option<&Path>) -> anyhow::Result<Valu
         map.insert(key.to_string(), value);
     }
     Ok(Value::Object(map))
+}
+
+/// Refuses input names a definition that declares its inputs does not declare (a
+/// typo would otherwise leave the real input at its default), with "did you mean".
+pub fn check_input_names(def: &WorkflowDef, input: &Value) -> Result<(), String> {
+    if def.inputs.is_empty() {
+        return Ok(());
+    }
+    let declared: Vec<&str> = def.inputs.iter().map(|i| i.name.as_str()).collect();
+    let Some(given) = input.as_object() else {
+        return Ok(());
+    };
+    for key in given.keys() {
+        if declared.contains(&key.as_str()) {
+            continue;
+        }
+        let hint = baton_model::validate::suggest::did_you_mean(key, declared.iter().copied())
+            .map(|m| format!("did you mean `{m}`? "))
+            .unwrap_or_default();
+        return Err(format!(
+            "workflow `{}` has no input `{key}`; {hint}it declares: {}",
+            def.name,
+            declared
+                .iter()
+                .map(|d| format!("`{d}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Ok(())
 }
 
 /// Milliseconds since the epoch as RFC 3339 text.

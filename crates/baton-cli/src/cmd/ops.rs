@@ -142,6 +142,20 @@ pub async fn start(args: &StartArgs) -> anyhow::Result<Code> {
         Ok(id) => id,
         Err(e) => {
             eprintln!("error: {e}");
+            if e.kind() == baton_control::ErrorKind::NotFound {
+                let names = registered_names(&args.target).await;
+                if let Some(m) = baton_model::validate::suggest::did_you_mean(
+                    &args.name,
+                    names.iter().map(String::as_str),
+                ) {
+                    eprintln!("  help: did you mean `{m}`?");
+                }
+                if names.is_empty() {
+                    eprintln!("  (no definitions are registered: `baton def register FILE` first)");
+                } else {
+                    eprintln!("  registered: {}", names.join(", "));
+                }
+            }
             return Ok(Code::Usage);
         }
     };
@@ -425,7 +439,7 @@ pub async fn operate(verb: Verb, args: &OperatorArgs) -> anyhow::Result<Code> {
             task_input: None,
         },
     };
-    let opened = args.target.open(Access::Write)?;
+    let opened = args.target.open(Access::Operate)?;
     let done = opened
         .control
         .operate(OperatorCommand::new(&args.id, operation, actor()))
@@ -456,4 +470,38 @@ pub async fn operate(verb: Verb, args: &OperatorArgs) -> anyhow::Result<Code> {
             })
         }
     }
+}
+
+/// The names of the registered definitions (best effort: none when they cannot be
+/// read), for "did you mean".
+async fn registered_names(target: &super::target::Target) -> Vec<String> {
+    let mut names: Vec<String> = match &target.server {
+        Some(url) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let mut req = reqwest::Client::new().get(format!(
+                "{}/api/metadata/workflow",
+                url.trim_end_matches('/')
+            ));
+            if let Some(t) = target.token_for(url) {
+                req = req.header("X-Authorization", t);
+            }
+            match req.send().await {
+                Ok(r) => r
+                    .json::<Vec<serde_json::Value>>()
+                    .await
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|d| d["name"].as_str().map(str::to_string))
+                    .collect(),
+                Err(_) => Vec::new(),
+            }
+        }
+        None => local::open_reader(&target.db)
+            .and_then(|r| Ok(r.workflow_defs()?))
+            .map(|defs| defs.into_iter().map(|d| d.name).collect())
+            .unwrap_or_default(),
+    };
+    names.sort();
+    names.dedup();
+    names
 }

@@ -420,7 +420,7 @@ pub(crate) async fn send(
     id: &str,
     operation: Operation,
 ) -> anyhow::Result<Result<CommandOutcome, ControlError>> {
-    let opened = target.open(Access::Write)?;
+    let opened = target.open(Access::Operate)?;
     let done = opened
         .control
         .operate(OperatorCommand::new(id, operation, actor()))

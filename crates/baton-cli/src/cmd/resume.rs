@@ -65,6 +65,13 @@ pub async fn run(args: &ResumeArgs) -> anyhow::Result<Code> {
             }
         };
     }
+    if !args.db.exists() {
+        eprintln!(
+            "error: no database at `{}`; pass the file the run used with --db",
+            args.db.display()
+        );
+        return Ok(Code::Usage);
+    }
     let engine = match local::open_engine(&args.db) {
         Ok(e) => e,
         Err(e) if local::is_locked(&e) => {

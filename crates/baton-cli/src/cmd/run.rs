@@ -63,6 +63,10 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Code> {
         eprintln!("error: {e}");
         return Ok(Code::Usage);
     }
+    if let Err(e) = local::check_input_names(&def, &input) {
+        eprintln!("error: {e}");
+        return Ok(Code::Usage);
+    }
     if let Err(diags) = baton_model::validate::check_input(&def, &input) {
         for d in diags {
             eprintln!(
@@ -105,6 +109,21 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Code> {
     } else {
         unfinished_run(&handle, &def)?
     };
+    if let Some(id) = &resumable
+        && let Some(clash) = input_clash(&handle, id, &input)?
+    {
+        eprintln!(
+            "error: an unfinished run of `{}` ({id}) is in {} with {clash}; the new input would be ignored",
+            def.name,
+            args.db.display()
+        );
+        eprintln!(
+            "  help: continue that run as it is: `baton resume {id} --db {db}`; or start another with these inputs: add --new",
+            db = super::socket::shell_word(&args.db.display().to_string())
+        );
+        engine.shutdown().await;
+        return Ok(Code::Usage);
+    }
     let id = match resumable {
         Some(id) => {
             if !args.quiet {
@@ -156,6 +175,31 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Code> {
         command: "run",
     };
     follow(engine, events, run).await
+}
+
+/// How `given` (the inputs passed on the command line) differs from what run `id`
+/// started with, if it does.
+fn input_clash(
+    handle: &baton_runtime::EngineHandle,
+    id: &str,
+    given: &serde_json::Value,
+) -> anyhow::Result<Option<String>> {
+    let Some(given) = given.as_object().filter(|g| !g.is_empty()) else {
+        return Ok(None);
+    };
+    let Some(stored) = handle.reader()?.workflow(id)? else {
+        return Ok(None);
+    };
+    for (k, v) in given {
+        let had = stored.state.input.get(k);
+        if had != Some(v) {
+            return Ok(Some(format!(
+                "input `{k}` = {}, not {v}",
+                had.map_or_else(|| "(not given)".to_string(), ToString::to_string)
+            )));
+        }
+    }
+    Ok(None)
 }
 
 /// The newest RUNNING or PAUSED run of this definition (name and version) in the database.

@@ -42,6 +42,9 @@ pub enum Access {
     /// Only reads: locally, a read-only view (no engine, no lock), so a database that
     /// `baton run` is running can be looked at.
     Read,
+    /// Commands on workflows that must exist already: as [`Access::Write`], but a
+    /// missing local database is an error (an operator verb never creates one).
+    Operate,
     /// Commands too: locally, an engine on the file (created if missing), or, when a
     /// `baton run` / `baton resume` holds the file, that process over its control socket.
     Write,
@@ -100,7 +103,11 @@ impl Target {
                     socket: None,
                 })
             }
-            Access::Write => match local::open_engine(&self.db) {
+            Access::Operate if !self.db.exists() => anyhow::bail!(
+                "no database at `{}`; pass the file a run used with --db (or --server URL)",
+                self.db.display()
+            ),
+            Access::Write | Access::Operate => match local::open_engine(&self.db) {
                 Ok(engine) => Ok(Opened {
                     control: Box::new(EngineControl::new(engine.handle())),
                     engine: Some(engine),

@@ -1,0 +1,180 @@
+//! The usual first-hour mistakes get a clear answer and change nothing: misspelt or
+//! JSON-shaped inputs, a different input for an unfinished run, an unknown definition,
+//! operator verbs on a database that does not exist; and shell completions exist.
+
+mod common;
+
+use common::{baton, ok};
+use std::path::Path;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+const GREET: &str = "workflow:
+  id: greet
+  name: greet
+  version: 1
+  input:
+    required: [name]
+  tasks:
+    - id: hi
+      type: SET_VARIABLE
+      input: {who: \"${workflow.input.name}\"}
+    - id: ask
+      type: HUMAN
+";
+
+fn in_dir(dir: &Path, args: &[&str]) -> Output {
+    baton().current_dir(dir).args(args).output().expect("baton")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+#[test]
+fn inputs_are_never_silently_dropped() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    std::fs::write(root.join("greet.yaml"), GREET).expect("write");
+
+    let typo = in_dir(
+        root,
+        &["run", "greet.yaml", "--input", "nme=Ada", "--db", "a.db"],
+    );
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(
+        stderr(&typo).contains("no input `nme`; did you mean `name`?"),
+        "{}",
+        stderr(&typo)
+    );
+    assert!(!root.join("a.db").exists(), "nothing was recorded");
+
+    let json = in_dir(
+        root,
+        &[
+            "run",
+            "greet.yaml",
+            "--input",
+            "{\"name\": \"Ada\"}",
+            "--db",
+            "a.db",
+        ],
+    );
+    assert_eq!(json.status.code(), Some(2));
+    assert!(stderr(&json).contains("--input-file"), "{}", stderr(&json));
+
+    // `name = Ada` is trimmed, and a YAML input file works; both runs wait at `ask`.
+    std::fs::write(root.join("in.yaml"), "name: Bo\n").expect("write");
+    for (args, db) in [
+        (vec!["--input", "name = Ada"], "b.db"),
+        (vec!["--input-file", "in.yaml"], "c.db"),
+    ] {
+        let mut cmd = baton();
+        cmd.current_dir(root)
+            .args(["run", "greet.yaml", "--db", db])
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("run");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let who = loop {
+            let list = in_dir(root, &["list", "--json", "--db", db]);
+            let line = String::from_utf8_lossy(&list.stdout)
+                .lines()
+                .next()
+                .map(str::to_string);
+            if let Some(line) = line {
+                let v: serde_json::Value = serde_json::from_str(&line).expect("json");
+                let id = v["workflowId"].as_str().unwrap_or_default().to_string();
+                let view: serde_json::Value = serde_json::from_str(&ok(&in_dir(
+                    root,
+                    &["status", &id, "--json", "--db", db],
+                )))
+                .expect("json");
+                if view["tasks"].as_array().is_some_and(|t| t.len() >= 2) {
+                    break view["input"]["name"].clone();
+                }
+            }
+            assert!(Instant::now() < deadline, "the run did not reach `ask`");
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        assert_eq!(
+            who,
+            serde_json::json!(if db == "b.db" { "Ada" } else { "Bo" })
+        );
+        let pid = child.id().to_string();
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status();
+        let _ = child.wait();
+    }
+
+    // A different input for the unfinished run on b.db is refused, not ignored.
+    let clash = in_dir(
+        root,
+        &["run", "greet.yaml", "--input", "name=Cy", "--db", "b.db"],
+    );
+    assert_eq!(clash.status.code(), Some(2), "{}", stderr(&clash));
+    let err = stderr(&clash);
+    assert!(
+        err.contains("unfinished run") && err.contains("--new") && err.contains("baton resume"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_names_and_missing_databases_get_clear_answers() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    std::fs::write(root.join("greet.yaml"), GREET).expect("write");
+    ok(&in_dir(
+        root,
+        &["def", "register", "greet.yaml", "--db", "s.db"],
+    ));
+    let unknown = in_dir(root, &["start", "gret", "--db", "s.db"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    let err = stderr(&unknown);
+    assert!(
+        err.contains("did you mean `greet`?") && err.contains("registered: greet"),
+        "{err}"
+    );
+
+    for args in [
+        vec!["resume", "abc"],
+        vec!["pause", "abc"],
+        vec!["terminate", "abc"],
+        vec!["approve", "abc", "ask"],
+    ] {
+        let out = in_dir(root, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("no database at `baton.db`"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(
+            !root.join("baton.db").exists(),
+            "{args:?} created a database"
+        );
+    }
+}
+
+#[test]
+fn shell_completions_are_printed() {
+    for (shell, marker) in [
+        ("bash", "_baton()"),
+        ("zsh", "#compdef baton"),
+        ("fish", "complete -c baton"),
+    ] {
+        let out = ok(&baton()
+            .args(["completions", shell])
+            .output()
+            .expect("completions"));
+        assert!(
+            out.contains(marker),
+            "{shell}: {}",
+            &out[..out.len().min(200)]
+        );
+        assert!(out.contains("resume"), "{shell} completes subcommands");
+    }
+}
