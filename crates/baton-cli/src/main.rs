@@ -126,11 +126,19 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // Engine warnings (a log file that cannot be written, a dropped event) go to stderr;
     // BATON_LOG=debug shows more.
+    // `baton server` logs a line per request (target `baton::access`) by default.
+    let default = if matches!(cli.command, Command::Server(_)) {
+        "warn,baton::access=info"
+    } else {
+        "warn"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("BATON_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_env("RUST_LOG"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .init();
     let result = match cli.command {

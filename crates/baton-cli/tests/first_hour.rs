@@ -178,3 +178,82 @@ fn shell_completions_are_printed() {
         assert!(out.contains("resume"), "{shell} completes subcommands");
     }
 }
+
+#[test]
+fn start_wait_follows_a_server_run_and_the_server_logs_each_request() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let log = dir.path().join("server.log");
+    let mut server = baton()
+        .args([
+            "server",
+            "--bind",
+            "127.0.0.1:0",
+            "--insecure-no-auth",
+            "--db",
+        ])
+        .arg(dir.path().join("w.db"))
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("server");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let url = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(u) = text.split_whitespace().find(|w| w.starts_with("http://")) {
+            break u.to_string();
+        }
+        assert!(Instant::now() < deadline, "no URL announced: {text}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    ok(&baton()
+        .current_dir(common::repo())
+        .args([
+            "def",
+            "register",
+            "examples/hello.workflow.json",
+            "--server",
+            &url,
+        ])
+        .output()
+        .expect("register"));
+    let out = baton()
+        .args([
+            "start", "hello", "-i", "name=Ada", "--wait", "--server", &url,
+        ])
+        .output()
+        .expect("start --wait");
+    let printed = ok(&out);
+    assert!(
+        printed.contains("Hello, Ada!"),
+        "the output once it ended: {printed}"
+    );
+    let text = std::fs::read_to_string(&log).expect("log");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("INFO") && l.contains("POST /api/workflow 200")),
+        "one line per request with method, path and status: {text}"
+    );
+    assert!(!text.contains('\x1b'), "no colour codes in a log file: {text:?}");
+    let _ = server.kill();
+    let _ = server.wait();
+
+    // Locally, with nothing to run it, --wait is refused before anything is recorded.
+    let root = dir.path();
+    std::fs::write(root.join("greet.yaml"), GREET).expect("write");
+    ok(&in_dir(
+        root,
+        &["def", "register", "greet.yaml", "--db", "l.db"],
+    ));
+    let refused = in_dir(
+        root,
+        &["start", "greet", "-i", "name=Ada", "--wait", "--db", "l.db"],
+    );
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("never end"),
+        "{}",
+        stderr(&refused)
+    );
+    let listed = ok(&in_dir(root, &["list", "--json", "--db", "l.db"]));
+    assert!(listed.trim().is_empty(), "nothing was started: {listed}");
+}

@@ -125,6 +125,7 @@ pub fn router_with_shutdown(
             config,
             crate::limits::enforce,
         ))
+        .layer(axum::middleware::from_fn(access_log))
         .layer(TraceLayer::new_for_http())
 }
 
@@ -237,4 +238,23 @@ pub(crate) async fn read<T: Send + 'static>(
             format!("a read failed: {e}"),
         )
     })?
+}
+
+/// One line per request at info level, target `baton::access`: method, path, status,
+/// latency (`BATON_LOG=baton::access=off` silences it).
+async fn access_log(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    tracing::info!(
+        target: "baton::access",
+        "{method} {path} {} {:.1}ms",
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    response
 }

@@ -79,6 +79,11 @@ pub struct StartArgs {
     pub people: super::people::RunModeArgs,
     #[command(flatten)]
     pub target: Target,
+    /// Wait for the run to end, print its output, and exit like `baton run` (0
+    /// completed, 1 failed, timed out or terminated). Needs a server, or a `baton run`
+    /// holding the database.
+    #[arg(long, alias = "follow")]
+    pub wait: bool,
 }
 
 /// Starts a registered workflow and prints its id (on stdout; what happens next goes
@@ -126,6 +131,16 @@ pub async fn start(args: &StartArgs) -> anyhow::Result<Code> {
         holder = Some(process);
     }
     let own_engine = opened.is_own_engine();
+    if args.wait && own_engine {
+        opened.close().await;
+        eprintln!(
+            "error: --wait: nothing runs workflows on {db} (no server, no `baton run` holds it), so the run would never end"
+        );
+        eprintln!(
+            "  help: run it here with `baton run FILE --db {db}`, or start it on a server with --server URL"
+        );
+        return Ok(Code::Usage);
+    }
     let req = StartRequest {
         name: args.name.clone(),
         version: args.version,
@@ -137,6 +152,14 @@ pub async fn start(args: &StartArgs) -> anyhow::Result<Code> {
         by: Some(actor()),
     };
     let started = opened.control.start(req).await;
+    if args.wait
+        && let Ok(id) = &started
+    {
+        crate::outln!("{id}");
+        let code = wait_for_end(opened.control.as_ref(), id).await;
+        opened.close().await;
+        return code;
+    }
     opened.close().await;
     let id = match started {
         Ok(id) => id,
@@ -504,4 +527,28 @@ async fn registered_names(target: &super::target::Target) -> Vec<String> {
     names.sort();
     names.dedup();
     names
+}
+
+/// Waits until run `id` ends; prints its output; `run`'s exit code.
+async fn wait_for_end(control: &dyn baton_control::Control, id: &str) -> anyhow::Result<Code> {
+    let mut delay = std::time::Duration::from_millis(50);
+    loop {
+        let w = control.workflow(id).await?;
+        if w.status.is_terminal() {
+            crate::outln!("{}", serde_json::to_string_pretty(&w.output)?);
+            return Ok(if w.status == WorkflowStatus::Completed {
+                Code::Ok
+            } else {
+                eprintln!(
+                    "✗ {} {}: {}",
+                    w.name,
+                    w.status.as_str(),
+                    w.reason.as_deref().unwrap_or("no reason recorded")
+                );
+                Code::Failed
+            });
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(std::time::Duration::from_secs(1));
+    }
 }
