@@ -233,7 +233,10 @@ fn start_wait_follows_a_server_run_and_the_server_logs_each_request() {
             .any(|l| l.contains("INFO") && l.contains("POST /api/workflow 200")),
         "one line per request with method, path and status: {text}"
     );
-    assert!(!text.contains('\x1b'), "no colour codes in a log file: {text:?}");
+    assert!(
+        !text.contains('\x1b'),
+        "no colour codes in a log file: {text:?}"
+    );
     let _ = server.kill();
     let _ = server.wait();
 

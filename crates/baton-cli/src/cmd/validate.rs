@@ -14,8 +14,11 @@ pub struct ValidateArgs {
     /// Print one JSON document with every file's diagnostics on stdout instead of text on stderr.
     #[arg(long)]
     pub json: bool,
-    /// Definition files: Conductor JSON, native YAML (`workflow: {id, tasks}`) or stage YAML.
-    #[arg(required = true, value_name = "FILE")]
+    /// Definition files: Conductor JSON, native YAML (`workflow: {id, tasks}`) or stage
+    /// YAML. A folder is searched for `.json`/`.yaml`/`.yml` files; runners files are
+    /// checked as runners files, and other files that are not definitions (a policy, an
+    /// input) are listed as skipped.
+    #[arg(required = true, value_name = "FILE|DIR")]
     pub files: Vec<PathBuf>,
 }
 
@@ -24,7 +27,41 @@ pub struct ValidateArgs {
 pub fn run(args: &ValidateArgs) -> anyhow::Result<Code> {
     let mut code = Code::Ok;
     let mut reports: Vec<Value> = Vec::new();
-    for file in &args.files {
+    for (file, _walked) in expand(&args.files) {
+        let file = &file;
+        match kind_of(file) {
+            Kind::Definition => {}
+            Kind::Runners(result) => {
+                let ok = result.is_ok();
+                if !ok {
+                    code = code.max(Code::Invalid);
+                }
+                if args.json {
+                    reports.push(json!({"file": file.display().to_string(), "ok": ok, "kind": "runners", "error": result.as_ref().err().map(ToString::to_string)}));
+                } else {
+                    match &result {
+                        Ok(n) => crate::outln!(
+                            "ok: {} (runners file, {})",
+                            file.display(),
+                            plural(*n, "runner")
+                        ),
+                        Err(e) => {
+                            eprintln!("error: {}: {e}", file.display());
+                            crate::outln!("invalid: {} (runners file)", file.display());
+                        }
+                    }
+                }
+                continue;
+            }
+            Kind::Other(what) => {
+                if args.json {
+                    reports.push(json!({"file": file.display().to_string(), "ok": true, "kind": "skipped", "reason": what}));
+                } else {
+                    crate::outln!("skipped: {} ({what})", file.display());
+                }
+                continue;
+            }
+        }
         let checked = match check_file(file) {
             Ok(checked) => checked,
             Err(error) => {
@@ -93,4 +130,76 @@ fn report(file: &std::path::Path, checked: &Checked, ok: bool) -> Value {
         "warnings": checked.warnings(),
         "diagnostics": checked.diagnostics,
     })
+}
+
+/// The files to check: each argument, with folders searched (recursively, in name
+/// order) for `.json`, `.yaml` and `.yml` files; `true` for files found in a folder.
+fn expand(args: &[PathBuf]) -> Vec<(PathBuf, bool)> {
+    let mut out = Vec::new();
+    for a in args {
+        if a.is_dir() {
+            walk(a, &mut out);
+        } else {
+            out.push((a.clone(), false));
+        }
+    }
+    out
+}
+
+fn walk(dir: &std::path::Path, out: &mut Vec<(PathBuf, bool)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        out.push((dir.to_path_buf(), false));
+        return;
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    paths.sort();
+    for p in paths {
+        let hidden = p
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if p.is_dir() {
+            walk(&p, out);
+        } else if p
+            .extension()
+            .is_some_and(|e| e == "json" || e == "yaml" || e == "yml")
+        {
+            out.push((p, true));
+        }
+    }
+}
+
+/// What a file is.
+enum Kind {
+    /// A workflow definition (or something that fails to parse: the definition
+    /// reader then says where).
+    Definition,
+    /// A runners file: its runner count, or what is wrong.
+    Runners(Result<usize, baton_runners::ConfigError>),
+    /// Something else (a policy, an input file), with why it is not a definition.
+    Other(String),
+}
+
+fn kind_of(file: &std::path::Path) -> Kind {
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return Kind::Definition;
+    };
+    let Ok(value) = serde_saphyr::from_str::<Value>(&text) else {
+        return Kind::Definition;
+    };
+    let Some(map) = value.as_object() else {
+        return Kind::Other("not a mapping, so not a definition".to_string());
+    };
+    if map.contains_key("runners") && !map.contains_key("workflow") && !map.contains_key("tasks") {
+        return Kind::Runners(
+            baton_runners::RunnerConfig::from_json(&value).map(|c| c.runners.len()),
+        );
+    }
+    let definition_keys = ["workflow", "tasks", "stages", "schemaVersion"];
+    if definition_keys.iter().any(|k| map.contains_key(*k)) {
+        return Kind::Definition;
+    }
+    Kind::Other("not a workflow definition: no `workflow:`, `tasks` or `stages`".to_string())
 }
