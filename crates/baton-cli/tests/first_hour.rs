@@ -260,3 +260,59 @@ fn start_wait_follows_a_server_run_and_the_server_logs_each_request() {
     let listed = ok(&in_dir(root, &["list", "--json", "--db", "l.db"]));
     assert!(listed.trim().is_empty(), "nothing was started: {listed}");
 }
+
+#[test]
+fn run_shows_warnings_undeclared_outputs_and_unused_bindings_and_strict_refuses() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    std::fs::write(
+        root.join("w.yaml"),
+        "workflow:
+  id: warny
+  name: warny
+  version: 1
+  tasks:
+    - id: scan_files
+      type: SET_VARIABLE
+      input: {x: 1}
+      output: [file_list]
+    - id: use
+      type: SET_VARIABLE
+      input: {files: \"${scan_files.output.file_lst}\"}
+",
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("r.yaml"),
+        "runners:\n  scan_flies: {exec: {command: [\"true\"]}}\n",
+    )
+    .expect("write");
+    let out = in_dir(
+        root,
+        &[
+            "run",
+            "w.yaml",
+            "--runners",
+            "r.yaml",
+            "--quiet",
+            "--db",
+            "a.db",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "warnings do not stop a run");
+    let err = stderr(&out);
+    assert!(
+        err.contains("BT0127") && err.contains("did you mean `file_list`?"),
+        "{err}"
+    );
+    assert!(
+        err.contains("runner `scan_flies`") && err.contains("no task"),
+        "{err}"
+    );
+    let strict = in_dir(root, &["run", "w.yaml", "--strict", "--db", "b.db"]);
+    assert_eq!(strict.status.code(), Some(2));
+    assert!(stderr(&strict).contains("--strict"), "{}", stderr(&strict));
+    assert!(!root.join("b.db").exists(), "nothing ran");
+    let validate = in_dir(root, &["validate", "--strict", "w.yaml"]);
+    assert_eq!(validate.status.code(), Some(1));
+}

@@ -64,7 +64,7 @@ fn the_seed_pipeline() {
         .get("process.worker.post_processing")
         .expect("source");
     assert_eq!(source.path, "workflow.stages[1].tasks[1]");
-    assert_eq!(source.pos.line, 27);
+    assert_eq!(source.pos.line, 31);
 }
 
 #[test]

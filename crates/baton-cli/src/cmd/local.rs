@@ -131,6 +131,29 @@ pub fn recorded_runners(
     Ok(Arc::new(r))
 }
 
+/// The names a runners file binds that no task of `def` uses (neither a queue of its
+/// nor the agent prefix of one). Unreadable files give none: `runners` reports those.
+pub fn unused_bindings(def: &WorkflowDef, file: Option<&Path>) -> Vec<String> {
+    let Some(cfg) = file
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|t| RunnerConfig::from_yaml(&t).ok())
+    else {
+        return Vec::new();
+    };
+    let queues = queues_of(def);
+    cfg.runners
+        .keys()
+        .filter(|name| {
+            !queues.iter().any(|q| {
+                q == *name
+                    || q.split_once('.')
+                        .is_some_and(|(agent, _)| agent == name.as_str())
+            })
+        })
+        .cloned()
+        .collect()
+}
+
 /// Says which task types of `def` no runner serves, with how to bind them; `true` when
 /// some are missing (the caller exits 2 and changes nothing).
 pub fn report_missing_runners(def: &WorkflowDef, runners: &Runners) -> bool {

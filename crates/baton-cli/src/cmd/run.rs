@@ -32,6 +32,10 @@ pub struct RunArgs {
     /// Print only the workflow output.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Refuse to run a definition `validate` warns about (unknown fields, references to
+    /// undeclared outputs, unused runner bindings, ...).
+    #[arg(long)]
+    pub strict: bool,
     #[command(flatten)]
     pub people: super::people::RunModeArgs,
 }
@@ -40,11 +44,21 @@ pub struct RunArgs {
 /// terminated, 2 when the definition, input or runners are invalid, 130 on Ctrl-C.
 pub async fn run(args: &RunArgs) -> anyhow::Result<Code> {
     let checked = super::check_file(&args.file)?;
+    // What `validate` would say, said before the run starts.
+    super::render_all(&args.file, &checked);
     if checked.errors() > 0 {
-        super::render_all(&args.file, &checked);
         eprintln!(
             "error: `{}` is not a valid definition; fix the errors above",
             args.file.display()
+        );
+        return Ok(Code::Usage);
+    }
+    if args.strict && checked.warnings() > 0 {
+        eprintln!(
+            "error: `{}` has {} warning{} and --strict makes them errors; nothing was run",
+            args.file.display(),
+            checked.warnings(),
+            if checked.warnings() == 1 { "" } else { "s" }
         );
         return Ok(Code::Usage);
     }
@@ -86,6 +100,20 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Code> {
         }
     };
     if local::report_missing_runners(&def, &runners) {
+        return Ok(Code::Usage);
+    }
+    let unused = local::unused_bindings(&def, args.runners.as_deref());
+    for name in &unused {
+        eprintln!(
+            "warning: runner `{name}` in {} is bound but no task of `{}` uses it (a misspelt task name?)",
+            args.runners
+                .as_deref()
+                .map_or_else(String::new, |p| p.display().to_string()),
+            def.name
+        );
+    }
+    if args.strict && !unused.is_empty() {
+        eprintln!("error: --strict: unused runner bindings; nothing was run");
         return Ok(Code::Usage);
     }
     let recorded = match local::bindings(args.runners.as_deref(), &def_dir) {

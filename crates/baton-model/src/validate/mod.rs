@@ -77,6 +77,9 @@ pub mod codes {
     pub const UNKNOWN_BREAKPOINT: &str = "BT0125";
     /// A `gates.task_type` entry is not a task type.
     pub const UNKNOWN_GATE_TYPE: &str = "BT0126";
+    /// A `${task.output.key}` reference to a key the task's `output:` does not declare
+    /// (warning).
+    pub const UNDECLARED_TASK_OUTPUT: &str = "BT0127";
 }
 
 /// Checks `def` as a whole; `sources` (from the front-end) gives the positions.

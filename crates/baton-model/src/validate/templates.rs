@@ -167,6 +167,7 @@ impl Checker<'_> {
                     )),
                 );
             }
+            self.check_declared_output(reference, site, out);
             return;
         }
         if SPECIAL_ROOTS.contains(&root) {
@@ -200,6 +201,59 @@ impl Checker<'_> {
                 site.pos,
                 &site.path,
                 format!("`{shown}` refers to `{root}`, which is neither `workflow` nor a task of this workflow"),
+            )
+            .with_help(help),
+        );
+    }
+
+    /// `${t.output.k}` where `t` declares its outputs (`output: [...]`) and `k` is not
+    /// one of them: the value would silently be null.
+    fn check_declared_output(
+        &self,
+        reference: &Reference,
+        site: &Site<'_>,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        if reference.key.as_deref() != Some("output") {
+            return;
+        }
+        let Some(info) = self.index.tasks.get(reference.root.as_str()) else {
+            return;
+        };
+        let declared = &info.task.declared_outputs;
+        if declared.is_empty() {
+            return;
+        }
+        let rest = reference
+            .expr
+            .trim()
+            .trim_start_matches("$.")
+            .strip_prefix(reference.root.as_str())
+            .and_then(|r| r.strip_prefix(".output."));
+        let Some(rest) = rest else {
+            return;
+        };
+        let key = &rest[..rest.find(['.', '[']).unwrap_or(rest.len())];
+        if key.is_empty() || declared.iter().any(|d| d == key) {
+            return;
+        }
+        let help = match did_you_mean(key, declared.iter().map(String::as_str)) {
+            Some(close) => format!("did you mean `{close}`?"),
+            None => format!(
+                "`{}` declares: {}; add `{key}` to its `output:` if it produces it",
+                reference.root,
+                declared.join(", ")
+            ),
+        };
+        out.push(
+            Diagnostic::warning(
+                codes::UNDECLARED_TASK_OUTPUT,
+                site.pos,
+                &site.path,
+                format!(
+                    "`${{{}}}` reads output `{key}` of `{}`, which its `output:` does not declare; it would be null",
+                    reference.expr, reference.root
+                ),
             )
             .with_help(help),
         );
