@@ -316,3 +316,67 @@ fn run_shows_warnings_undeclared_outputs_and_unused_bindings_and_strict_refuses(
     let validate = in_dir(root, &["validate", "--strict", "w.yaml"]);
     assert_eq!(validate.status.code(), Some(1));
 }
+
+#[test]
+fn tasks_and_definitions_are_named_as_people_name_them() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    let hello = common::repo().join("examples/hello.workflow.json");
+    let db = root.join("h.db");
+    let out = baton()
+        .args(["run"])
+        .arg(&hello)
+        .args(["--input", "name=Ada", "--quiet", "--db"])
+        .arg(&db)
+        .output()
+        .expect("run");
+    ok(&out);
+    let list = ok(&baton()
+        .args(["list", "--json", "--db"])
+        .arg(&db)
+        .output()
+        .expect("list"));
+    let id = serde_json::from_str::<serde_json::Value>(list.lines().next().expect("a run"))
+        .expect("json")["workflowId"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    // rerun --from-task takes the task's reference name.
+    let rerun = baton()
+        .args(["rerun", &id, "--from-task", "shape", "--db"])
+        .arg(&db)
+        .output()
+        .expect("rerun");
+    assert_eq!(rerun.status.code(), Some(0), "{}", stderr(&rerun));
+    let typo = baton()
+        .args(["rerun", &id, "--from-task", "shap", "--db"])
+        .arg(&db)
+        .output()
+        .expect("rerun");
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(
+        stderr(&typo).contains("did you mean `shape`?"),
+        "{}",
+        stderr(&typo)
+    );
+
+    // A native definition starts by its `id:` or its `name:`.
+    std::fs::write(
+        root.join("inv.yaml"),
+        "workflow:\n  id: inv-check\n  name: Inventory Check\n  version: 1\n  tasks:\n    - id: ask\n      type: HUMAN\n",
+    )
+    .expect("write");
+    ok(&in_dir(
+        root,
+        &["def", "register", "inv.yaml", "--db", "n.db"],
+    ));
+    for name in ["inv-check", "Inventory Check"] {
+        let started = in_dir(root, &["start", name, "--db", "n.db"]);
+        assert_eq!(
+            started.status.code(),
+            Some(0),
+            "{name}: {}",
+            stderr(&started)
+        );
+    }
+}

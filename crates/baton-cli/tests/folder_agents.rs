@@ -35,6 +35,8 @@ fn files_in(dir: &Path) -> Vec<String> {
         .map(|d| {
             d.filter_map(Result::ok)
                 .map(|e| e.file_name().to_string_lossy().into_owned())
+                // Hidden names are files being written (temp + rename).
+                .filter(|n| !n.starts_with('.'))
                 .collect()
         })
         .unwrap_or_default();

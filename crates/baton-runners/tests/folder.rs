@@ -37,6 +37,8 @@ fn names(dir: &Path) -> Vec<String> {
         .map(|d| {
             d.filter_map(Result::ok)
                 .map(|e| e.file_name().to_string_lossy().into_owned())
+                // Hidden names are files being written (temp + rename).
+                .filter(|n| !n.starts_with('.'))
                 .collect()
         })
         .unwrap_or_default();

@@ -151,7 +151,23 @@ pub async fn start(args: &StartArgs) -> anyhow::Result<Code> {
         domain: args.people.domain.clone(),
         by: Some(actor()),
     };
-    let started = opened.control.start(req).await;
+    let mut started = opened.control.start(req.clone()).await;
+    // A native definition may be named by its `name:` (its display name) as well as by
+    // its `id:` (the name it is registered under).
+    if let Err(e) = &started
+        && e.kind() == baton_control::ErrorKind::NotFound
+        && let Some(id) = registered_defs(&args.target)
+            .await
+            .into_iter()
+            .find(|(_, display)| display.as_deref() == Some(args.name.as_str()))
+            .map(|(id, _)| id)
+    {
+        eprintln!(
+            "starting `{id}` (the definition whose name is `{}`)",
+            args.name
+        );
+        started = opened.control.start(StartRequest { name: id, ..req }).await;
+    }
     if args.wait
         && let Ok(id) = &started
     {
@@ -440,7 +456,8 @@ pub struct OperatorArgs {
     /// Why (terminate).
     #[arg(long, default_value = "terminated from the command line")]
     pub reason: String,
-    /// The task id to rerun from (rerun).
+    /// The task to rerun from (rerun): its reference name (`process.ai_model.inference`;
+    /// its latest attempt) or a task id.
     #[arg(long)]
     pub from_task: Option<String>,
     #[command(flatten)]
@@ -463,6 +480,25 @@ pub async fn operate(verb: Verb, args: &OperatorArgs) -> anyhow::Result<Code> {
         },
     };
     let opened = args.target.open(Access::Operate)?;
+    let operation = match operation {
+        Operation::Rerun {
+            from_task_id: Some(task),
+            workflow_input,
+            task_input,
+        } => match task_id_of(opened.control.as_ref(), &args.id, &task).await {
+            Ok(id) => Operation::Rerun {
+                from_task_id: Some(id),
+                workflow_input,
+                task_input,
+            },
+            Err(e) => {
+                opened.close().await;
+                eprintln!("error: {e}");
+                return Ok(Code::Usage);
+            }
+        },
+        other => other,
+    };
     let done = opened
         .control
         .operate(OperatorCommand::new(&args.id, operation, actor()))
@@ -498,7 +534,20 @@ pub async fn operate(verb: Verb, args: &OperatorArgs) -> anyhow::Result<Code> {
 /// The names of the registered definitions (best effort: none when they cannot be
 /// read), for "did you mean".
 async fn registered_names(target: &super::target::Target) -> Vec<String> {
-    let mut names: Vec<String> = match &target.server {
+    let mut names: Vec<String> = registered_defs(target)
+        .await
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The registered definitions: (name, display name) — a native definition's `name:`
+/// is kept as its display name (or description).
+async fn registered_defs(target: &super::target::Target) -> Vec<(String, Option<String>)> {
+    match &target.server {
         Some(url) => {
             let _ = rustls::crypto::ring::default_provider().install_default();
             let mut req = reqwest::Client::new().get(format!(
@@ -514,19 +563,33 @@ async fn registered_names(target: &super::target::Target) -> Vec<String> {
                     .await
                     .unwrap_or_default()
                     .iter()
-                    .filter_map(|d| d["name"].as_str().map(str::to_string))
+                    .filter_map(|d| {
+                        let display = d["baton"]["displayName"]
+                            .as_str()
+                            .or_else(|| d["description"].as_str())
+                            .map(str::to_string);
+                        d["name"].as_str().map(|n| (n.to_string(), display))
+                    })
                     .collect(),
                 Err(_) => Vec::new(),
             }
         }
         None => local::open_reader(&target.db)
             .and_then(|r| Ok(r.workflow_defs()?))
-            .map(|defs| defs.into_iter().map(|d| d.name).collect())
+            .map(|defs| {
+                defs.into_iter()
+                    .map(|d| {
+                        let display = d
+                            .extra
+                            .get("display_name")
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .or(d.description.clone());
+                        (d.name, display)
+                    })
+                    .collect()
+            })
             .unwrap_or_default(),
-    };
-    names.sort();
-    names.dedup();
-    names
+    }
 }
 
 /// Waits until run `id` ends; prints its output; `run`'s exit code.
@@ -551,4 +614,29 @@ async fn wait_for_end(control: &dyn baton_control::Control, id: &str) -> anyhow:
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(std::time::Duration::from_secs(1));
     }
+}
+
+/// The task id `task` names in run `id`: a task id as is, or a reference name (its
+/// latest attempt); else what the run's tasks are called.
+async fn task_id_of(
+    control: &dyn baton_control::Control,
+    id: &str,
+    task: &str,
+) -> Result<String, String> {
+    let w = control.workflow(id).await.map_err(|e| e.to_string())?;
+    if w.tasks.iter().any(|t| t.task_id == task) {
+        return Ok(task.to_string());
+    }
+    if let Some(t) = w.tasks.iter().rev().find(|t| t.ref_name == task) {
+        return Ok(t.task_id.clone());
+    }
+    let mut refs: Vec<&str> = w.tasks.iter().map(|t| t.ref_name.as_str()).collect();
+    refs.dedup();
+    let hint = baton_model::validate::suggest::did_you_mean(task, refs.iter().copied())
+        .map(|m| format!("did you mean `{m}`? "))
+        .unwrap_or_default();
+    Err(format!(
+        "run {id} has no task `{task}`; {hint}its tasks: {}",
+        refs.join(", ")
+    ))
 }

@@ -321,8 +321,20 @@ pub fn move_into(src: &Path, dir: &Path) -> std::io::Result<PathBuf> {
     Ok(dest)
 }
 
+/// Moves `src` to `dest` (a name from [`free_name`]), durably.
+pub fn move_to(src: &Path, dest: &Path) -> std::io::Result<()> {
+    std::fs::rename(src, dest)?;
+    if let Some(d) = dest.parent() {
+        sync_dir(d);
+    }
+    if let Some(parent) = src.parent() {
+        sync_dir(parent);
+    }
+    Ok(())
+}
+
 /// `dir/name`, or `dir/stem.N.ext` for the first N that is free.
-fn free_name(dir: &Path, name: &str) -> PathBuf {
+pub fn free_name(dir: &Path, name: &str) -> PathBuf {
     let first = dir.join(name);
     if !first.exists() {
         return first;

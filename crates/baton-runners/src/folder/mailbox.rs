@@ -299,23 +299,26 @@ impl Mailbox {
     /// went, for reasons.
     pub(crate) fn reject(&self, path: &Path, what: &str, expected: &str) -> String {
         let rejected = self.dir(REJECTED);
-        let dest = match files::move_into(path, &rejected) {
-            Ok(d) => d,
-            Err(e) => {
-                tracing_warn(&format!("cannot move {} to rejected/: {e}", path.display()));
-                return format!("left in place: {e}");
-            }
-        };
+        let original = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let dest = files::free_name(&rejected, &original);
         let name = dest
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        // The note first: whoever sees the rejected file finds its note beside it.
         let note = format!(
             "file: {name}\nrejected at: {}\nwhat is wrong: {what}\nexpected: {expected}\n",
             files::now()
         );
         if let Err(e) = files::write_atomic(&rejected, &format!("{name}.error"), note.as_bytes()) {
             tracing_warn(&format!("cannot write the note for {name}: {e}"));
+        }
+        if let Err(e) = files::move_to(path, &dest) {
+            tracing_warn(&format!("cannot move {} to rejected/: {e}", path.display()));
+            return format!("left in place: {e}");
         }
         format!("see rejected/{name}.error")
     }
