@@ -640,7 +640,7 @@ mod tests {
             "w1",
             db,
         );
-        assert!(h[0].contains("review waits for a decision since 1970-01-01T00:00:00Z"));
+        assert!(h[0].contains("review waits for a decision since 1970-01-01T00:00:00.000Z"));
         assert!(h[0].contains("L0 (commander) may decide"), "{h:?}");
         assert_eq!(
             h[1],

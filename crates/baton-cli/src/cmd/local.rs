@@ -290,12 +290,10 @@ pub fn time(ms: u64) -> String {
     i64::try_from(ms)
         .ok()
         .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+        // Always three digits of milliseconds, so times line up in columns.
         .map_or_else(
             || ms.to_string(),
-            |t| {
-                t.round(jiff::Unit::Millisecond)
-                    .map_or_else(|_| t.to_string(), |t| t.to_string())
-            },
+            |t| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
         )
 }
 

@@ -137,9 +137,12 @@ fn describe(e: &Event, task: &dyn Fn(&str) -> String, at: &str) -> (String, Stri
             output,
             reason,
             worker_id,
+            by,
             ..
         } => (
-            worker(worker_id),
+            // The worker the result names, else who sent it (a local runner sends its
+            // results under its own id).
+            worker_id.clone().unwrap_or_else(|| by.name.clone()),
             format!(
                 "{} {:?}{}{}",
                 task(task_id),

@@ -224,7 +224,10 @@ mod tests {
         );
         assert_eq!(lines[1], format!("  {}  1/3 tasks", look::bar(33, BAR)));
         assert_eq!(lines[2], "  now      ⏸ review (waiting 3m04s for a person)");
-        assert!(text.contains("  started  1970-01-01T00:00:01Z"), "{text}");
+        assert!(
+            text.contains("  started  1970-01-01T00:00:01.000Z"),
+            "{text}"
+        );
         assert!(text.contains("  elapsed  3m06s"), "{text}");
         assert!(text.contains("  ✓ build "), "{text}");
         assert!(text.contains("  ⏸ review "), "{text}");
@@ -249,7 +252,7 @@ mod tests {
         assert!(text.contains("100%  2/2 tasks"), "{text}");
         assert!(!text.contains("now "), "{text}");
         assert!(
-            text.contains("  ended    1970-01-01T00:00:02.6Z  (1.6s)"),
+            text.contains("  ended    1970-01-01T00:00:02.600Z  (1.6s)"),
             "{text}"
         );
         assert!(text.contains("TOOK") && text.contains("1.5s"), "{text}");
