@@ -39,15 +39,30 @@ enum Command {
     /// List workflows, newest first.
     List(cmd::ops::ListArgs),
     /// Pause a workflow: results are recorded, nothing new is scheduled.
-    Pause(cmd::ops::OperatorArgs),
+    #[command(
+        after_help = "Examples:\n  baton pause ID --db baton.db        (a run of `baton run` in another shell, or the local database)\n  baton pause ID --server http://127.0.0.1:8080\n  baton resume ID ...                 continues it"
+    )]
+    Pause(cmd::ops::WorkflowArgs),
     /// End a workflow now.
-    Terminate(cmd::ops::OperatorArgs),
+    #[command(
+        after_help = "Examples:\n  baton terminate ID --db baton.db --reason \"wrong input\"\n  baton terminate ID --server http://127.0.0.1:8080"
+    )]
+    Terminate(cmd::ops::TerminateArgs),
     /// Run an ended workflow again from the start, with the same id and input.
-    Restart(cmd::ops::OperatorArgs),
+    #[command(
+        after_help = "Examples:\n  baton restart ID --db baton.db && baton resume ID --db baton.db\n  baton restart ID --server http://127.0.0.1:8080"
+    )]
+    Restart(cmd::ops::WorkflowArgs),
     /// Retry the failed task of a failed workflow.
-    Retry(cmd::ops::OperatorArgs),
+    #[command(
+        after_help = "Examples:\n  baton retry ID --db baton.db && baton resume ID --db baton.db\n  baton retry ID --server http://127.0.0.1:8080"
+    )]
+    Retry(cmd::ops::WorkflowArgs),
     /// Run an ended workflow again, from the start or from a task (`--from-task`).
-    Rerun(cmd::ops::OperatorArgs),
+    #[command(
+        after_help = "Examples:\n  baton rerun ID --from-task process.ai_model.inference --db baton.db\n  baton rerun ID --server http://127.0.0.1:8080"
+    )]
+    Rerun(cmd::ops::RerunArgs),
     /// List what waits for a decision: HUMAN tasks and supervised runs' gates.
     Approvals(cmd::people::ApprovalsArgs),
     /// Approve a HUMAN task (it completes) or a gate (the task is scheduled).
@@ -147,11 +162,15 @@ fn main() -> ExitCode {
         Command::Server(args) => block_on(cmd::server::run(&args)),
         Command::Start(args) => block_on(cmd::ops::start(&args)),
         Command::List(args) => block_on(cmd::ops::list(&args)),
-        Command::Pause(args) => block_on(cmd::ops::operate(cmd::ops::Verb::Pause, &args)),
-        Command::Terminate(args) => block_on(cmd::ops::operate(cmd::ops::Verb::Terminate, &args)),
-        Command::Restart(args) => block_on(cmd::ops::operate(cmd::ops::Verb::Restart, &args)),
-        Command::Retry(args) => block_on(cmd::ops::operate(cmd::ops::Verb::Retry, &args)),
-        Command::Rerun(args) => block_on(cmd::ops::operate(cmd::ops::Verb::Rerun, &args)),
+        Command::Pause(args) => block_on(cmd::ops::operate(cmd::ops::Verb::Pause, &args.into())),
+        Command::Terminate(args) => {
+            block_on(cmd::ops::operate(cmd::ops::Verb::Terminate, &args.into()))
+        }
+        Command::Restart(args) => {
+            block_on(cmd::ops::operate(cmd::ops::Verb::Restart, &args.into()))
+        }
+        Command::Retry(args) => block_on(cmd::ops::operate(cmd::ops::Verb::Retry, &args.into())),
+        Command::Rerun(args) => block_on(cmd::ops::operate(cmd::ops::Verb::Rerun, &args.into())),
         Command::Status(args) => block_on(cmd::status::run(&args)),
         Command::Workset(args) => block_on(cmd::workset::run(&args)),
         Command::Top(args) => block_on(cmd::top::run(&args)),

@@ -380,3 +380,23 @@ fn tasks_and_definitions_are_named_as_people_name_them() {
         );
     }
 }
+
+#[test]
+fn each_operator_verb_helps_with_its_own_flags_and_examples() {
+    let help = |verb: &str| ok(&baton().args([verb, "--help"]).output().expect("help"));
+    for verb in ["pause", "restart", "retry"] {
+        let h = help(verb);
+        assert!(
+            !h.contains("--reason") && !h.contains("--from-task"),
+            "{verb}: {h}"
+        );
+        assert!(
+            h.contains("Examples:") && h.contains(&format!("baton {verb} ID")),
+            "{verb}: {h}"
+        );
+    }
+    let t = help("terminate");
+    assert!(t.contains("--reason") && !t.contains("--from-task"), "{t}");
+    let r = help("rerun");
+    assert!(r.contains("--from-task") && !r.contains("--reason"), "{r}");
+}

@@ -448,20 +448,84 @@ pub enum Verb {
     Rerun,
 }
 
-/// Arguments of the operator verbs.
-#[derive(Debug, Args)]
+/// What an operator verb acts on, and how (each verb's own arguments become this).
+#[derive(Debug)]
 pub struct OperatorArgs {
     /// The workflow id.
     pub id: String,
     /// Why (terminate).
+    pub reason: String,
+    /// The task to rerun from (rerun).
+    pub from_task: Option<String>,
+    /// Where the workflow is.
+    pub target: Target,
+}
+
+/// Arguments of `pause`, `restart` and `retry`: the workflow, and where it is.
+#[derive(Debug, Args)]
+pub struct WorkflowArgs {
+    /// The workflow id (printed by `baton run`/`start`, listed by `baton list`).
+    pub id: String,
+    #[command(flatten)]
+    pub target: Target,
+}
+
+/// Arguments of `baton terminate`.
+#[derive(Debug, Args)]
+pub struct TerminateArgs {
+    /// The workflow id.
+    pub id: String,
+    /// Why (recorded as the run's reason).
     #[arg(long, default_value = "terminated from the command line")]
     pub reason: String,
-    /// The task to rerun from (rerun): its reference name (`process.ai_model.inference`;
-    /// its latest attempt) or a task id.
+    #[command(flatten)]
+    pub target: Target,
+}
+
+/// Arguments of `baton rerun`.
+#[derive(Debug, Args)]
+pub struct RerunArgs {
+    /// The workflow id.
+    pub id: String,
+    /// The task to rerun from: its reference name (`process.ai_model.inference`; its
+    /// latest attempt) or a task id. Without it: from the start.
     #[arg(long)]
     pub from_task: Option<String>,
     #[command(flatten)]
     pub target: Target,
+}
+
+impl From<WorkflowArgs> for OperatorArgs {
+    fn from(a: WorkflowArgs) -> Self {
+        OperatorArgs {
+            id: a.id,
+            reason: String::new(),
+            from_task: None,
+            target: a.target,
+        }
+    }
+}
+
+impl From<TerminateArgs> for OperatorArgs {
+    fn from(a: TerminateArgs) -> Self {
+        OperatorArgs {
+            id: a.id,
+            reason: a.reason,
+            from_task: None,
+            target: a.target,
+        }
+    }
+}
+
+impl From<RerunArgs> for OperatorArgs {
+    fn from(a: RerunArgs) -> Self {
+        OperatorArgs {
+            id: a.id,
+            reason: String::new(),
+            from_task: a.from_task,
+            target: a.target,
+        }
+    }
 }
 
 /// Applies an operator action; the history records who did it.
