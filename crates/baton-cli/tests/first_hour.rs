@@ -400,3 +400,37 @@ fn each_operator_verb_helps_with_its_own_flags_and_examples() {
     let r = help("rerun");
     assert!(r.contains("--from-task") && !r.contains("--reason"), "{r}");
 }
+
+/// A block indented one level too little leaves the task's input empty: `run` says so
+/// before it starts, and `--strict` refuses to run it.
+#[test]
+fn a_mis_indented_input_is_reported_before_the_run() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    std::fs::write(
+        root.join("mis.yaml"),
+        "workflow:
+  id: mis
+  name: mis
+  version: 1
+  input:
+    optional:
+      - folder: \"files\"
+  tasks:
+    - id: scan
+      type: SET_VARIABLE
+      input:
+      path: \"${workflow.input.folder}\"
+",
+    )
+    .expect("write");
+    let out = in_dir(root, &["run", "mis.yaml", "--quiet", "--db", "a.db"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("unknown field `path`") && err.contains("indent it under `input:`"),
+        "{err}"
+    );
+    let strict = in_dir(root, &["run", "mis.yaml", "--strict", "--db", "b.db"]);
+    assert_eq!(strict.status.code(), Some(2));
+    assert!(!root.join("b.db").exists());
+}

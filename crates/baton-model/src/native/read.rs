@@ -231,13 +231,23 @@ impl Reader {
     /// with code `BT0001` and a "did you mean" when a known field is close.
     pub fn unknown_fields(&mut self, node: &Node, path: &str, known: &[&str], extra: &mut JsonMap) {
         let Some(entries) = node.as_map() else { return };
+        // A known block left empty (`input:` with nothing under it) next to unknown
+        // fields: most likely those fields were meant to be indented under it.
+        let empty_block = entries
+            .iter()
+            .find(|(k, v)| known.contains(&k.name.as_str()) && v.to_json().is_null())
+            .map(|(k, _)| (k.name.clone(), k.pos.line));
         for (key, value) in entries {
             if known.contains(&key.name.as_str()) {
                 continue;
             }
-            let help = match did_you_mean(&key.name, known.iter().copied()) {
-                Some(close) => format!("did you mean `{close}`? This field has no effect"),
-                None => format!(
+            let help = match (&empty_block, did_you_mean(&key.name, known.iter().copied())) {
+                (_, Some(close)) => format!("did you mean `{close}`? This field has no effect"),
+                (Some((block, line)), None) => format!(
+                    "`{block}:` (line {line}) is empty: if `{}` belongs to it, indent it under `{block}:`; as it is, this field has no effect",
+                    key.name
+                ),
+                (None, None) => format!(
                     "known fields here: {}; this field has no effect",
                     known.join(", ")
                 ),
