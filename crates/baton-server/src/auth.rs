@@ -344,13 +344,6 @@ pub fn new_key(req: &NewKeyRequest, now: u64) -> Result<(ApiKey, NewKey), String
     Ok((key, shown))
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
-
 /// Creates an API key (L0); the answer shows its secret once.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "auth", request_body = NewKeyRequest,
     responses(
@@ -364,7 +357,8 @@ async fn create_key(State(st): State<AppState>, body: Bytes) -> ApiResult<Json<N
         "key request ({\"role\", \"domain\", \"name\"})",
         None,
     )?;
-    let (key, shown) = new_key(&req, now_ms()).map_err(ApiError::bad_request)?;
+    let (key, shown) =
+        new_key(&req, crate::conductor::tasks::now_ms()).map_err(ApiError::bad_request)?;
     st.engine.with_tx(move |tx| tx.insert_api_key(&key)).await?;
     Ok(Json(shown))
 }
@@ -395,7 +389,7 @@ async fn revoke_key(
     let id = key_id.clone();
     let revoked = st
         .engine
-        .with_tx(move |tx| tx.revoke_api_key(&id, now_ms()))
+        .with_tx(move |tx| tx.revoke_api_key(&id, crate::conductor::tasks::now_ms()))
         .await?;
     if !revoked {
         return Err(ApiError::not_found(format!(

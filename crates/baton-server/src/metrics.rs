@@ -125,7 +125,7 @@ async fn scrape(State(st): State<AppState>) -> ApiResult<Response> {
             .into_response());
     };
     let stats = read(&st, |r| Ok(r.queue_stats()?)).await?;
-    let now = now_ms();
+    let now = crate::conductor::tasks::now_ms();
     {
         let mut known = known_queues().lock().unwrap_or_else(|p| p.into_inner());
         let current: HashSet<String> = stats.iter().map(|s| s.queue.clone()).collect();
@@ -153,10 +153,4 @@ async fn scrape(State(st): State<AppState>) -> ApiResult<Response> {
         handle.render(),
     )
         .into_response())
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }

@@ -108,13 +108,6 @@ fn store(target: &Target) -> anyhow::Result<SqliteStore> {
     })
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
-
 async fn create(args: &CreateArgs) -> anyhow::Result<Code> {
     let req = NewKeyRequest {
         role: role_text(args.role).to_string(),
@@ -136,7 +129,7 @@ async fn create(args: &CreateArgs) -> anyhow::Result<Code> {
             serde_json::from_value(v)?
         }
         None => {
-            let (key, shown) = match new_key(&req, now_ms()) {
+            let (key, shown) = match new_key(&req, super::local::now_ms()) {
                 Ok(k) => k,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -220,7 +213,7 @@ async fn revoke(args: &RevokeArgs) -> anyhow::Result<Code> {
         None => {
             let mut store = store(&args.target)?;
             let mut tx = store.begin()?;
-            let done = tx.revoke_api_key(&args.key_id, now_ms())?;
+            let done = tx.revoke_api_key(&args.key_id, super::local::now_ms())?;
             tx.commit()?;
             done
         }

@@ -39,7 +39,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(queue_all))
 }
 
-fn now_ms() -> Timestamp {
+/// The wall clock in ms since the epoch (the server's one clock read).
+pub(crate) fn now_ms() -> Timestamp {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
