@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 
+/// Longest line of the event stream kept while it has no end of line yet.
+const MAX_LINE: usize = 1 << 20;
+
 /// What the feed reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Feed {
@@ -44,8 +47,14 @@ pub async fn server(url: String, token: Option<String>, tx: UnboundedSender<Feed
                 loop {
                     match resp.chunk().await {
                         Ok(Some(bytes)) => {
-                            pending.push_str(&String::from_utf8_lossy(&bytes));
                             let mut changed = false;
+                            pending.push_str(&String::from_utf8_lossy(&bytes));
+                            // A line longer than any event is not an event stream:
+                            // bound what is kept and look at what comes next.
+                            if pending.len() > MAX_LINE && !pending.contains('\n') {
+                                pending.clear();
+                                changed = true;
+                            }
                             while let Some(end) = pending.find('\n') {
                                 let line: String = pending.drain(..=end).collect();
                                 let line = line.trim_end();

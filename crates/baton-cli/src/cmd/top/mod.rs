@@ -10,7 +10,6 @@ pub mod feed;
 pub mod model;
 pub mod view;
 
-use super::look;
 use super::target::{Access, Target};
 use crate::exit::Code;
 use baton_control::{Control, ListFilter, Operation};
@@ -308,37 +307,17 @@ fn print_snapshot(app: &App) {
         "ELAPSED"
     );
     for row in &app.rows {
-        let s = &row.summary;
-        let waits = row.detail.as_ref().is_some_and(Detail::waits_for_person);
-        let (bar, now_tasks, waiting) = match &row.detail {
-            Some(d) => (
-                look::bar(d.progress, 8),
-                d.current.join(","),
-                d.waiting
-                    .as_ref()
-                    .map(|(w, since)| format!("{} {w}", look::ago(now.saturating_sub(*since))))
-                    .unwrap_or_default(),
-            ),
-            None if s.status == baton_core::WorkflowStatus::Completed => {
-                (look::bar(100, 8), String::new(), String::new())
-            }
-            None => (String::new(), String::new(), String::new()),
-        };
-        let end = row
-            .detail
-            .as_ref()
-            .and_then(|d| d.view.ended_at)
-            .or_else(|| s.status.is_terminal().then_some(s.updated_at));
+        let t = row.text(now);
         crate::outln!(
             "{} {:<38}{:<26}{:<12}{:<16}{:<24}{:>9}  {}",
-            look::run_mark(s.status, waits),
-            s.id,
-            format!("{} v{}", s.name, s.version),
-            s.status.as_str(),
-            bar,
-            now_tasks,
-            look::ago(end.unwrap_or(now).saturating_sub(s.created_at)),
-            waiting
+            t.mark,
+            row.summary.id,
+            t.name,
+            row.summary.status.as_str(),
+            t.progress,
+            t.current,
+            t.elapsed,
+            t.waiting
         );
     }
 }

@@ -15,6 +15,63 @@ pub struct Row {
     pub detail: Option<Detail>,
 }
 
+/// A row as text, the same for the dashboard and the snapshot table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowText {
+    /// The run's mark (✓ ⟳ ⏸ ...).
+    pub mark: char,
+    /// Whether a person must act.
+    pub waits: bool,
+    /// `name vN`.
+    pub name: String,
+    /// The progress bar with %, when known.
+    pub progress: String,
+    /// The tasks running or waiting now.
+    pub current: String,
+    /// Since it started (until it ended).
+    pub elapsed: String,
+    /// How long it has waited, and on what.
+    pub waiting: String,
+}
+
+impl Row {
+    /// The row's cells at `now`.
+    pub fn text(&self, now: Timestamp) -> RowText {
+        let s = &self.summary;
+        let waits = self.detail.as_ref().is_some_and(Detail::waits_for_person);
+        let (progress, current, waiting) = match &self.detail {
+            Some(d) => (
+                look::bar(d.progress, 8),
+                d.current.join(", "),
+                d.waiting
+                    .as_ref()
+                    .map(|(what, since)| {
+                        format!("{} {what}", look::ago(now.saturating_sub(*since)))
+                    })
+                    .unwrap_or_default(),
+            ),
+            None if s.status == WorkflowStatus::Completed => {
+                (look::bar(100, 8), String::new(), String::new())
+            }
+            None => (String::new(), String::new(), String::new()),
+        };
+        let end = self
+            .detail
+            .as_ref()
+            .and_then(|d| d.view.ended_at)
+            .or_else(|| s.status.is_terminal().then_some(s.updated_at));
+        RowText {
+            mark: look::run_mark(s.status, waits),
+            waits,
+            name: format!("{} v{}", s.name, s.version),
+            progress,
+            current,
+            elapsed: look::ago(end.unwrap_or(now).saturating_sub(s.created_at)),
+            waiting,
+        }
+    }
+}
+
 /// What a full read of a run gives the list and the details pane.
 #[derive(Debug, Clone)]
 pub struct Detail {

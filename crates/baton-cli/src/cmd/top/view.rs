@@ -145,42 +145,21 @@ fn draw_list(f: &mut Frame, app: &App, area: Rect, now: Timestamp) {
 
 fn list_row(row: &Row, selected: bool, now: Timestamp) -> TableRow<'static> {
     let s = &row.summary;
-    let waits = row.detail.as_ref().is_some_and(|d| d.waits_for_person());
-    let color = run_color(s.status, waits);
-    let (progress, current, waiting) = match &row.detail {
-        Some(d) => (
-            look::bar(d.progress, 8),
-            d.current.join(", "),
-            d.waiting
-                .as_ref()
-                .map(|(what, since)| format!("{} {what}", look::ago(now.saturating_sub(*since))))
-                .unwrap_or_default(),
-        ),
-        None if s.status == WorkflowStatus::Completed => {
-            (look::bar(100, 8), String::new(), String::new())
-        }
-        None => (String::new(), String::new(), String::new()),
-    };
-    let end = row
-        .detail
-        .as_ref()
-        .and_then(|d| d.view.ended_at)
-        .or_else(|| s.status.is_terminal().then_some(s.updated_at));
-    let elapsed = end.unwrap_or(now).saturating_sub(s.created_at);
-    let name = format!("{} v{}", s.name, s.version);
+    let t = row.text(now);
+    let color = run_color(s.status, t.waits);
     let style = if selected {
         Style::default().add_modifier(Modifier::REVERSED)
     } else {
         Style::default()
     };
     TableRow::new(vec![
-        Cell::from(look::run_mark(s.status, waits).to_string()).style(Style::default().fg(color)),
-        Cell::from(name),
+        Cell::from(t.mark.to_string()).style(Style::default().fg(color)),
+        Cell::from(t.name),
         Cell::from(s.status.as_str()).style(Style::default().fg(color)),
-        Cell::from(progress),
-        Cell::from(current),
-        Cell::from(look::ago(elapsed)),
-        Cell::from(waiting).style(Style::default().fg(Color::Yellow)),
+        Cell::from(t.progress),
+        Cell::from(t.current),
+        Cell::from(t.elapsed),
+        Cell::from(t.waiting).style(Style::default().fg(Color::Yellow)),
     ])
     .style(style)
 }
