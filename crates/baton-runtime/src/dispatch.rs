@@ -233,22 +233,11 @@ async fn run_one(
         }
         // A failed report leaves the task leased; it is handed out again later
         // (at-least-once), and the duplicate result is ignored.
-        for attempt in 0..5u64 {
-            match engine
-                .send_and_poll(&c.workflow_id, event.clone(), &c.task.queue, worker)
-                .await
-            {
-                Ok((_, claimed)) => {
-                    next = claimed.into_iter().next();
-                    break;
-                }
-                Err(EngineError::Stopped) => return,
-                Err(e) => {
-                    tracing::warn!(task_id = %c.task.task_id, error = %e, "could not record a task result; retrying");
-                    tokio::time::sleep(Duration::from_millis(100 * (attempt + 1))).await;
-                }
-            }
-        }
+        let reported = with_retries(&c.task.task_id, || {
+            engine.send_and_poll(&c.workflow_id, event.clone(), &c.task.queue, worker)
+        })
+        .await;
+        next = reported.and_then(|(_, claimed)| claimed.into_iter().next());
     }
 }
 
@@ -278,23 +267,35 @@ async fn report_with_logs(engine: &EngineHandle, c: &Claimed, event: Event, logs
         .into_iter()
         .map(|line| TaskLogLine { at: None, line })
         .collect();
+    with_retries(&c.task.task_id, || {
+        engine.send_with_logs(
+            &c.workflow_id,
+            event.clone(),
+            &c.task.task_id,
+            lines.clone(),
+        )
+    })
+    .await;
+}
+
+/// Sends a result, retrying a failed send a few times with a growing pause. `None` when
+/// the engine stopped or every try failed: the task stays leased and is handed out
+/// again later (at-least-once), and a duplicate result is ignored.
+async fn with_retries<T, Fut>(task_id: &str, mut send: impl FnMut() -> Fut) -> Option<T>
+where
+    Fut: Future<Output = Result<T, EngineError>>,
+{
     for attempt in 0..5u64 {
-        match engine
-            .send_with_logs(
-                &c.workflow_id,
-                event.clone(),
-                &c.task.task_id,
-                lines.clone(),
-            )
-            .await
-        {
-            Ok(_) | Err(EngineError::Stopped) => return,
+        match send().await {
+            Ok(v) => return Some(v),
+            Err(EngineError::Stopped) => return None,
             Err(e) => {
-                tracing::warn!(task_id = %c.task.task_id, error = %e, "could not record a task result; retrying");
+                tracing::warn!(%task_id, error = %e, "could not record a task result; retrying");
                 tokio::time::sleep(Duration::from_millis(100 * (attempt + 1))).await;
             }
         }
     }
+    None
 }
 
 /// Where an attempt stands, read from the engine's store (for folder agents).
