@@ -123,7 +123,7 @@ fn failed_with(view: &Value, reason: &str) {
     let tasks = view["tasks"].as_array().expect("tasks");
     assert_eq!(tasks.len(), 1, "{view}");
     assert_eq!(tasks[0]["status"], "FAILED", "{view}");
-    assert_eq!(tasks[0]["reason"], json!(reason), "{view}");
+    assert_eq!(tasks[0]["reasonForIncompletion"], json!(reason), "{view}");
 }
 
 #[test]
@@ -219,7 +219,9 @@ fn runaway_jq_fails_its_task_and_the_server_lives_on() {
         std::thread::sleep(Duration::from_millis(100));
     };
     assert_eq!(view["status"], "FAILED", "{view}");
-    let reason = view["tasks"][0]["reason"].as_str().unwrap_or_default();
+    let reason = view["tasks"][0]["reasonForIncompletion"]
+        .as_str()
+        .unwrap_or_default();
     assert!(reason.contains("the attempt was interrupted"), "{view}");
     assert!(alive(child), "the restarted server lives on");
 }

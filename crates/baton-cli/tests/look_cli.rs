@@ -141,14 +141,14 @@ fn json_shapes_stay_and_list_adds_progress_and_current() {
     let dir = tempfile::tempdir().expect("tmp");
     let (db, hello, asks) = two_runs(dir.path());
 
-    // `status --json` is the workflow view, as before.
+    // `status --json` is the workflow in Conductor's shape.
     let view: Value = serde_json::from_str(&at(&db, &["status", &hello, "--json"]))
-        .expect("the workflow view as JSON");
-    assert_eq!(view["id"], Value::from(hello.as_str()), "{view}");
+        .expect("the workflow as JSON");
+    assert_eq!(view["workflowId"], Value::from(hello.as_str()), "{view}");
     assert_eq!(view["status"], "COMPLETED", "{view}");
     assert_eq!(view["tasks"].as_array().map(Vec::len), Some(5), "{view}");
     assert!(
-        view["created_at"].is_u64() && view["ended_at"].is_u64(),
+        view["createTime"].is_u64() && view["endTime"].as_u64() > Some(0),
         "{view}"
     );
     assert!(

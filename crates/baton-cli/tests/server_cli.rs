@@ -54,7 +54,11 @@ fn register_start_status_logs_list_over_a_server_then_sigterm() {
         .expect("status --json")))
     .expect("the workflow view as JSON");
     assert_eq!(view["status"], "COMPLETED", "{view}");
-    assert_eq!(view["id"], serde_json::Value::from(id.as_str()), "{view}");
+    assert_eq!(
+        view["workflowId"],
+        serde_json::Value::from(id.as_str()),
+        "{view}"
+    );
     assert!(
         view["tasks"].as_array().is_some_and(|t| !t.is_empty()),
         "{view}"

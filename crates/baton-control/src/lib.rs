@@ -1,7 +1,8 @@
 //! One operator API for every face (CLI, terminal UI, web UI, chat bridges).
 //!
 //! - [`view`]: plain, serialisable views of what an operator looks at: a workflow with
-//!   its tasks, a list row, a history item, a waiting approval.
+//!   its tasks, a list row, a history item, a waiting approval; [`ConductorWorkflow`]
+//!   prints a workflow view in Conductor's JSON shape.
 //! - [`command`]: what an operator does ([`OperatorCommand`]: an [`Operation`] on a
 //!   workflow, with the actor that asks for it).
 //! - [`Control`]: one async trait with the verbs and views; every face talks to it and
@@ -17,6 +18,7 @@
 //! transport, internal).
 
 pub mod command;
+mod conductor;
 mod error;
 pub mod view;
 pub mod workset;
@@ -27,6 +29,7 @@ mod engine;
 pub mod http;
 
 pub use command::{CommandOutcome, Operation, OperatorCommand};
+pub use conductor::ConductorWorkflow;
 pub use error::{ControlError, ErrorKind};
 pub use view::{
     ApprovalKind, ApprovalView, HistoryEvent, HistoryItem, ListFilter, StartRequest, TaskView,

@@ -80,8 +80,9 @@ pub struct TaskView {
     pub def_ref: String,
     /// Task name (the queue, for worker tasks).
     pub name: String,
-    /// Task type (`SIMPLE`, `HUMAN`, `SWITCH`, ...). Over Conductor's API a worker task
-    /// shows its queue name here, as Conductor does.
+    /// Task type (`SIMPLE`, `HUMAN`, `SWITCH`, ...). A worker task is `SIMPLE` in
+    /// process and over HTTP (where Conductor's JSON shows its queue name, the view
+    /// reads the type from the definition the server sends along).
     pub task_type: String,
     /// Where it stands.
     pub status: TaskStatus,

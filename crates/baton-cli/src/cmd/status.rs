@@ -3,7 +3,8 @@
 //! The text shows what the dashboard shows, in plain text: the run's mark, a progress bar
 //! (the workset's progress, [`WorksetView`]), the current tasks with how long they have
 //! run or waited, the times, then every task attempt with its mark (see [`look`]).
-//! Colours only on a terminal; `--json` prints the workflow view unchanged.
+//! Colours only on a terminal; `--json` prints the workflow in Conductor's JSON shape
+//! (`workflowId`, `tasks[].referenceTaskName`, ...), the same in process and over HTTP.
 
 use super::local::{duration, now_ms, time};
 use super::look::{self, Paint};
@@ -18,7 +19,8 @@ use clap::Args;
 pub struct StatusArgs {
     /// The workflow id.
     pub id: String,
-    /// Print the workflow view (status, tasks, times) as JSON.
+    /// Print the workflow as JSON, in Conductor's shape (`workflowId`, `status`,
+    /// `tasks[].referenceTaskName`, times in ms): the same locally and over a server.
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
@@ -41,7 +43,8 @@ pub async fn run(args: &StatusArgs) -> anyhow::Result<Code> {
         }
     };
     if args.json {
-        crate::outln!("{}", serde_json::to_string_pretty(&w)?);
+        let conductor = baton_control::ConductorWorkflow::of(&w);
+        crate::outln!("{}", serde_json::to_string_pretty(&conductor)?);
         return Ok(Code::Ok);
     }
     for line in render(&w, now_ms(), Paint::for_stdout())? {

@@ -179,16 +179,22 @@ impl WireWorkflow {
         let mut tasks = Vec::with_capacity(self.tasks.len());
         for t in self.tasks {
             let def_ref = def_ref(&t.reference_task_name).to_string();
+            let def_task = def.as_ref().and_then(|d| d.find(&def_ref));
+            // Conductor shows a worker task's queue as its type; the view says SIMPLE,
+            // as it does in process, so status looks the same wherever it is read.
+            let task_type = match def_task {
+                Some(d) if d.kind.task_type() == baton_model::TaskType::Simple => {
+                    "SIMPLE".to_string()
+                }
+                _ => t.task_type,
+            };
             tasks.push(TaskView {
-                role: def
-                    .as_ref()
-                    .and_then(|d| d.find(&def_ref))
-                    .and_then(|d| d.role),
+                role: def_task.and_then(|d| d.role),
                 task_id: t.task_id,
                 def_ref,
                 ref_name: t.reference_task_name,
                 name: t.task_def_name,
-                task_type: t.task_type,
+                task_type,
                 status: status::<TaskStatus>(&t.status, "task")?,
                 attempt: t.retry_count,
                 input: t.input_data,

@@ -1,79 +1,15 @@
-//! `baton logs ID`: the full history of a workflow — who did what, when.
+//! One history event in words: who caused it and what it was.
 
-use super::local::time;
-use super::target::{Access, Target};
-use crate::exit::Code;
-use baton_control::HistoryEvent;
-use baton_core::{Event, Principal};
-use clap::Args;
+use baton_core::{Event, Principal, TaskResultStatus};
 
-/// Arguments of `baton logs`.
-#[derive(Debug, Args)]
-pub struct LogsArgs {
-    /// The workflow id.
-    pub id: String,
-    /// One JSON object per line.
-    #[arg(long)]
-    pub json: bool,
-    #[command(flatten)]
-    pub target: Target,
-}
-
-/// Prints the history, oldest first.
-pub async fn run(args: &LogsArgs) -> anyhow::Result<Code> {
-    let opened = args.target.open(Access::Read)?;
-    let found = opened.control.history(&args.id).await;
-    opened.close().await;
-    let items = match found {
-        Ok(h) => h,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(Code::Usage);
-        }
-    };
-    // Task ids read better as the refs people wrote (best effort: a view that cannot
-    // be read leaves the ids).
-    let refs: std::collections::HashMap<String, String> = if args.json {
-        Default::default()
-    } else {
-        let opened = args.target.open(Access::Read)?;
-        let view = opened.control.workflow(&args.id).await;
-        opened.close().await;
-        view.map(|w| {
-            w.tasks
-                .into_iter()
-                .map(|t| (t.task_id, t.ref_name))
-                .collect()
-        })
-        .unwrap_or_default()
-    };
-    for item in items {
-        if args.json {
-            crate::outln!(
-                "{}",
-                serde_json::json!({ "seq": item.seq, "at": time(item.at), "event": item.event })
-            );
-            continue;
-        }
-        match &item.event {
-            HistoryEvent::Known(e) => {
-                let (who, what) = describe(
-                    e,
-                    &|id: &str| {
-                        refs.get(id)
-                            .map_or_else(|| id.to_string(), |r| format!("{r} ({id})"))
-                    },
-                    &time(item.at),
-                );
-                crate::outln!("{}  #{:<4} {:<14} {what}", time(item.at), item.seq, who);
-            }
-            // An event this build does not know (a newer server): shown as it came.
-            HistoryEvent::Unknown(raw) => {
-                crate::outln!("{}  #{:<4} {}", time(item.at), item.seq, raw)
-            }
-        }
+/// Conductor's name of a reported status, as `status` prints task statuses.
+fn result_status(s: TaskResultStatus) -> &'static str {
+    match s {
+        TaskResultStatus::InProgress => "IN_PROGRESS",
+        TaskResultStatus::Completed => "COMPLETED",
+        TaskResultStatus::Failed => "FAILED",
+        TaskResultStatus::FailedWithTerminalError => "FAILED_WITH_TERMINAL_ERROR",
     }
-    Ok(Code::Ok)
 }
 
 /// `name (L1)`, with the key id when the principal authenticated with one.
@@ -92,7 +28,7 @@ fn quoted(comment: &Option<String>) -> String {
 }
 
 /// Who caused an event and what it was, in words.
-fn describe(e: &Event, task: &dyn Fn(&str) -> String, at: &str) -> (String, String) {
+pub(super) fn describe(e: &Event, task: &dyn Fn(&str) -> String, at: &str) -> (String, String) {
     let worker = |w: &Option<String>| w.clone().unwrap_or_else(|| "worker".to_string());
     match e {
         Event::WorkflowStarted {
@@ -144,9 +80,9 @@ fn describe(e: &Event, task: &dyn Fn(&str) -> String, at: &str) -> (String, Stri
             // results under its own id).
             worker_id.clone().unwrap_or_else(|| by.name.clone()),
             format!(
-                "{} {:?}{}{}",
+                "{} {}{}{}",
                 task(task_id),
-                status,
+                result_status(*status),
                 reason
                     .as_ref()
                     .map(|r| format!(": {r}"))
