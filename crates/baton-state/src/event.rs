@@ -302,6 +302,18 @@ pub enum TaskResultStatus {
     FailedWithTerminalError,
 }
 
+impl TaskResultStatus {
+    /// Conductor's name for the status (as it is written in JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InProgress => "IN_PROGRESS",
+            Self::Completed => "COMPLETED",
+            Self::Failed => "FAILED",
+            Self::FailedWithTerminalError => "FAILED_WITH_TERMINAL_ERROR",
+        }
+    }
+}
+
 /// What a timer is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

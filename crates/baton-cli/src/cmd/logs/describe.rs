@@ -1,16 +1,6 @@
 //! One history event in words: who caused it and what it was.
 
-use baton_core::{Event, Principal, TaskResultStatus};
-
-/// Conductor's name of a reported status, as `status` prints task statuses.
-fn result_status(s: TaskResultStatus) -> &'static str {
-    match s {
-        TaskResultStatus::InProgress => "IN_PROGRESS",
-        TaskResultStatus::Completed => "COMPLETED",
-        TaskResultStatus::Failed => "FAILED",
-        TaskResultStatus::FailedWithTerminalError => "FAILED_WITH_TERMINAL_ERROR",
-    }
-}
+use baton_core::{Event, Principal};
 
 /// `name (L1)`, with the key id when the principal authenticated with one.
 fn person(by: &Principal) -> String {
@@ -82,7 +72,7 @@ pub(super) fn describe(e: &Event, task: &dyn Fn(&str) -> String, at: &str) -> (S
             format!(
                 "{} {}{}{}",
                 task(task_id),
-                result_status(*status),
+                status.as_str(),
                 reason
                     .as_ref()
                     .map(|r| format!(": {r}"))

@@ -87,6 +87,13 @@ fn interleave(
     };
     let engine_line =
         |d: &Derived| format!("{}  {:<5} {:<14} {}", time(d.at), "-", "engine", d.what);
+    // Where each attempt's scheduling line is, so an event finds it without a scan.
+    let scheduling: HashMap<&str, usize> = derived
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.what.starts_with("scheduled"))
+        .map(|(i, d)| (d.task_id.as_str(), i))
+        .collect();
     let mut out = Vec::new();
     let mut shown: HashSet<usize> = HashSet::new();
     let mut next = 0;
@@ -102,9 +109,7 @@ fn interleave(
             next += 1;
         }
         // A task is scheduled before anyone picks it up, even within one millisecond.
-        if let Some(id) = about
-            && let Some(i) = (next..derived.len())
-                .find(|&i| derived[i].task_id == id && derived[i].what.starts_with("scheduled"))
+        if let Some(&i) = about.and_then(|id| scheduling.get(id))
             && shown.insert(i)
         {
             out.push(engine_line(&derived[i]));
