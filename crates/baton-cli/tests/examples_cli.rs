@@ -64,7 +64,15 @@ fn every_example_header_command_works_from_the_repository_root() {
     let mut ran = 0;
     for file in files {
         let text = std::fs::read_to_string(&file).expect("read");
-        for line in header_commands(&text) {
+        let commands = header_commands(&text);
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        if name.ends_with(".workflow.yaml") || name.ends_with(".stages.yaml") {
+            assert!(
+                commands.iter().any(|c| c.starts_with("baton run ")),
+                "{name}: a definition's header shows the `baton run` command that runs it"
+            );
+        }
+        for line in commands {
             ran += 1;
             let out = run_line(&line, scratch.path(), ran);
             assert_eq!(
@@ -117,6 +125,15 @@ fn validate_walks_a_folder_and_knows_runners_and_other_files() {
         printed.contains("ok: examples/templates/multi-agent-deployment/workflow.stages.yaml"),
         "{printed}"
     );
+    for (file, n) in [
+        ("incident-response", 5),
+        ("research-coordination", 4),
+        ("station-deployment", 6),
+        ("unified-pipeline", 7),
+    ] {
+        let line = format!("ok: examples/{file}.runners.yaml (runners file, {n} runners)");
+        assert!(printed.contains(&line), "{line}\n{printed}");
+    }
     assert!(!printed.contains("invalid:"), "{printed}");
     // A broken runners file is an error, found in a folder too.
     let dir = tempfile::tempdir().expect("tmp");
