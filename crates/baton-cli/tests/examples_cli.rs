@@ -11,7 +11,12 @@ use std::process::{Command, Stdio};
 fn header_commands(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut pending: Option<String> = None;
-    for line in text.lines().take_while(|l| l.starts_with('#')) {
+    // The header ends at the first line of the definition itself; seed files open
+    // with a banner that is not a comment, so skip lines that are neither.
+    let header = text
+        .lines()
+        .take_while(|l| !l.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '{'));
+    for line in header.filter(|l| l.starts_with('#')) {
         let body = line.trim_start_matches('#').trim();
         if let Some(mut cmd) = pending.take() {
             cmd.push(' ');
