@@ -204,7 +204,26 @@ fn a_debug_run_is_stepped_task_by_task() {
         let shown = ok(&at(&url, &["inspect", &id]));
         assert!(shown.contains(&format!("next: {next}")), "{shown}");
         assert!(shown.contains("resolved input"), "{shown}");
-        ok(&at(&url, &["step", &id]));
+        if steps.is_empty() {
+            // Verbs that take a task take its reference name: a wrong one is refused
+            // with the name in the message, the right one changes that task's input.
+            let wrong = at(&url, &["step", &id, "--task", "no_such_task"]);
+            assert!(!wrong.status.success(), "a wrong ref is refused");
+            let said = String::from_utf8_lossy(&wrong.stderr);
+            assert!(said.contains("no_such_task"), "{said}");
+            ok(&at(
+                &url,
+                &["inspect", &id, "--task", &next, "--set-input", "note=by-ref"],
+            ));
+            let w = status(&url, &id);
+            let task = w["tasks"]
+                .as_array()
+                .and_then(|t| t.iter().find(|t| t["ref_name"] == next.as_str()))
+                .cloned()
+                .unwrap_or_default();
+            assert_eq!(task["input"]["note"], "by-ref", "{w}");
+        }
+        ok(&at(&url, &["step", &id, "--task", &next]));
         steps.push(next);
         assert!(steps.len() <= 10, "too many steps: {steps:?}");
     }
