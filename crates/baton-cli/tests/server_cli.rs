@@ -170,3 +170,62 @@ fn operator_verbs_on_a_local_database() {
         "an ended workflow cannot be terminated"
     );
 }
+
+/// A Conductor task guarded by `baton.when`, over the workflow's input: the server stores
+/// definitions as Conductor JSON, where the guard becomes a SWITCH; both ways must agree.
+const GUARDED: &str = r#"{"name": "guarded", "version": 1, "schemaVersion": 2,
+  "inputParameters": ["flag"],
+  "tasks": [
+    {"name": "maybe", "taskReferenceName": "maybe", "type": "INLINE",
+     "inputParameters": {"evaluatorType": "javascript", "expression": "(function(){return 'ran';})()"},
+     "baton": {"when": "$.input.flag == true"}},
+    {"name": "after", "taskReferenceName": "after", "type": "INLINE",
+     "inputParameters": {"evaluatorType": "javascript", "expression": "(function(){return 'after';})()"}}
+  ],
+  "outputParameters": {"maybe": "${maybe.output.result}", "after": "${after.output.result}"}}"#;
+
+#[test]
+fn a_when_condition_means_the_same_under_run_and_on_a_server() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let def = dir.path().join("guarded.json");
+    std::fs::write(&def, GUARDED).expect("write");
+    let output = |printed: &str| -> serde_json::Value {
+        let start = printed.find('{').unwrap_or_else(|| panic!("no output: {printed}"));
+        serde_json::Deserializer::from_str(&printed[start..])
+            .into_iter::<serde_json::Value>()
+            .next()
+            .and_then(Result::ok)
+            .unwrap_or_else(|| panic!("not JSON: {printed}"))
+    };
+    let (mut child, url) = server(&dir.path().join("s.db"));
+    ok(&baton()
+        .args(["def", "register"])
+        .arg(&def)
+        .args(["--server", &url])
+        .output()
+        .expect("register"));
+    for (flag, ran) in [("true", true), ("false", false)] {
+        let local = output(&ok(&baton()
+            .arg("run")
+            .arg(&def)
+            .args(["--input", &format!("flag={flag}"), "--new", "--quiet", "--db"])
+            .arg(dir.path().join("local.db"))
+            .output()
+            .expect("run")));
+        let remote = output(&ok(&baton()
+            .args(["start", "guarded", "--input", &format!("flag={flag}")])
+            .args(["--wait", "--server", &url])
+            .output()
+            .expect("start --wait")));
+        for (how, out) in [("run", &local), ("server", &remote)] {
+            assert_eq!(out["after"], "after", "{how} flag={flag}: {out}");
+            assert_eq!(
+                out["maybe"] == "ran",
+                ran,
+                "{how} flag={flag}: the guarded task ran only when its condition held: {out}"
+            );
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -175,7 +175,16 @@ fn when_tasks_are_wrapped_in_a_javascript_switch() {
     };
     assert_eq!(
         (spec.evaluator, spec.expression.as_str()),
-        (Evaluator::Javascript, "$.c0 > 3")
+        (Evaluator::Javascript, "!!($.c0 > 3)")
+    );
+    // The condition sees the workflow's input and variables as `$` does natively.
+    assert_eq!(
+        json["tasks"][1]["inputParameters"]["input"],
+        json!("${workflow.input}")
+    );
+    assert_eq!(
+        json["tasks"][1]["inputParameters"]["variables"],
+        json!("${workflow.variables}")
     );
     assert_eq!(refs(&spec.cases["true"]), ["maybe"]);
     assert_eq!(

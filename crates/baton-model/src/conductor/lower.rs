@@ -300,7 +300,13 @@ fn wrap_when(
     condition: &str,
     refs: &mut ExportState,
 ) -> (Value, String) {
-    let (expression, input) = script_condition(condition);
+    let (expression, mut input) = script_condition(condition);
+    // A native condition sees `$` = {input, variables} of the workflow; the SWITCH's
+    // `$` is its own input, so hand it the same two, and make the result a boolean so
+    // a truthy value picks the "true" case as it runs the task natively.
+    input.insert("input".into(), Value::from("${workflow.input}"));
+    input.insert("variables".into(), Value::from("${workflow.variables}"));
+    let expression = format!("!!({expression})");
     let wrapper = refs.fresh(&format!("{inner_ref}_when"));
     let value = json!({
         "name": wrapper, "taskReferenceName": wrapper, "inputParameters": input, "type": "SWITCH",
