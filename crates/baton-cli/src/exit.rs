@@ -42,3 +42,13 @@ macro_rules! outln {
         }
     }};
 }
+
+/// Writes a line to stderr; when stderr is closed (`baton run … 2>&1 | head -1`), the
+/// line is dropped: nobody is left to read it, and `eprintln!` would panic instead.
+#[macro_export]
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}

@@ -5,6 +5,9 @@
 //!
 //! Exit codes (see [`exit`]): 0 success, 1 an invalid definition (or, later, a failed
 //! workflow), 2 a usage or I/O error.
+// `println!`/`eprintln!` panic when the other end of a pipe is gone (`baton … | head`);
+// every line goes through `outln!`/`errln!`, which do not.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 /// mimalloc: the engine allocates many small, short-lived values per step.
 #[global_allocator]
@@ -209,7 +212,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code.into(),
         Err(error) => {
-            eprintln!("error: {error:#}");
+            crate::errln!("error: {error:#}");
             exit::Code::Usage.into()
         }
     }

@@ -434,3 +434,86 @@ fn a_mis_indented_input_is_reported_before_the_run() {
     assert_eq!(strict.status.code(), Some(2));
     assert!(!root.join("b.db").exists());
 }
+
+/// `baton … | head -1`: output to a reader that has gone away ends the command quietly
+/// with its usual exit code, never with a panic (exit 101), whichever stream is closed.
+#[test]
+fn no_command_panics_when_its_output_is_closed() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    let repo = common::repo();
+    let hello = repo.join("examples/hello.workflow.json");
+    let hello = hello.to_str().expect("utf-8");
+    std::fs::write(root.join("bad.json"), "{\"name\":").expect("write");
+    ok(&in_dir(
+        root,
+        &["run", hello, "-i", "name=Ada", "--db", "l.db"],
+    ));
+    let listed = ok(&in_dir(root, &["list", "--json", "--db", "l.db"]));
+    let id = listed
+        .split('"')
+        .find(|s| s.len() == 36 && s.matches('-').count() == 4)
+        .unwrap_or_else(|| panic!("a workflow id in {listed}"))
+        .to_string();
+    let examples = repo.join("examples");
+    let examples = examples.to_str().expect("utf-8");
+    let cases: Vec<(Vec<&str>, i32)> = vec![
+        (vec!["run", "bad.json"], 2),
+        (
+            vec!["run", hello, "-i", "name=Bo", "--new", "--db", "l.db"],
+            0,
+        ),
+        (vec!["validate", examples], 0),
+        (vec!["validate", examples, "--json"], 0),
+        (vec!["completions", "bash"], 0),
+        (vec!["--help"], 0),
+        (vec!["run", "--help"], 0),
+        (vec!["logs", &id, "--db", "l.db"], 0),
+        (vec!["status", &id, "--db", "l.db"], 0),
+        (vec!["list", "--db", "l.db"], 0),
+        (vec!["status", "nope", "--db", "l.db"], 2),
+    ];
+    for (args, code) in cases {
+        for closed in ["stdout", "stderr", "both"] {
+            let (reader, writer) = std::io::pipe().expect("pipe");
+            drop(reader);
+            let mut cmd = baton();
+            cmd.current_dir(root).args(&args).stdin(Stdio::null());
+            let out = match closed {
+                "stdout" => cmd
+                    .stdout(writer)
+                    .stderr(Stdio::piped())
+                    .output()
+                    .expect("baton"),
+                "stderr" => cmd
+                    .stderr(writer)
+                    .stdout(Stdio::piped())
+                    .output()
+                    .expect("baton"),
+                _ => cmd
+                    .stdout(writer.try_clone().expect("clone"))
+                    .stderr(writer)
+                    .output()
+                    .expect("baton"),
+            };
+            let shown = stderr(&out);
+            assert!(
+                !shown.contains("panicked"),
+                "{args:?} ({closed} closed): {shown}"
+            );
+            assert_ne!(out.status.code(), Some(101), "{args:?} ({closed} closed)");
+            // A closed stdout ends a command early and quietly (exit 0); otherwise it
+            // ends as it would have.
+            let expected = if closed == "stderr" {
+                vec![code]
+            } else {
+                vec![code, 0]
+            };
+            assert!(
+                out.status.code().is_some_and(|c| expected.contains(&c)),
+                "{args:?} ({closed} closed): exit {:?}, expected {expected:?}: {shown}",
+                out.status.code()
+            );
+        }
+    }
+}

@@ -213,7 +213,14 @@ fn a_debug_run_is_stepped_task_by_task() {
             assert!(said.contains("no_such_task"), "{said}");
             ok(&at(
                 &url,
-                &["inspect", &id, "--task", &next, "--set-input", "note=by-ref"],
+                &[
+                    "inspect",
+                    &id,
+                    "--task",
+                    &next,
+                    "--set-input",
+                    "note=by-ref",
+                ],
             ));
             let w = status(&url, &id);
             let task = w["tasks"]

@@ -190,7 +190,9 @@ fn a_when_condition_means_the_same_under_run_and_on_a_server() {
     let def = dir.path().join("guarded.json");
     std::fs::write(&def, GUARDED).expect("write");
     let output = |printed: &str| -> serde_json::Value {
-        let start = printed.find('{').unwrap_or_else(|| panic!("no output: {printed}"));
+        let start = printed
+            .find('{')
+            .unwrap_or_else(|| panic!("no output: {printed}"));
         serde_json::Deserializer::from_str(&printed[start..])
             .into_iter::<serde_json::Value>()
             .next()
@@ -208,7 +210,13 @@ fn a_when_condition_means_the_same_under_run_and_on_a_server() {
         let local = output(&ok(&baton()
             .arg("run")
             .arg(&def)
-            .args(["--input", &format!("flag={flag}"), "--new", "--quiet", "--db"])
+            .args([
+                "--input",
+                &format!("flag={flag}"),
+                "--new",
+                "--quiet",
+                "--db",
+            ])
             .arg(dir.path().join("local.db"))
             .output()
             .expect("run")));

@@ -50,7 +50,7 @@ pub async fn run(command: &AgentCommand) -> anyhow::Result<Code> {
         super::server::shutdown_signal().await;
         stop.cancel();
     });
-    eprintln!(
+    crate::errln!(
         "baton agent: serving {} with `{}` (Ctrl-C stops)",
         args.root.display(),
         args.command.join(" ")
@@ -62,7 +62,7 @@ pub async fn run(command: &AgentCommand) -> anyhow::Result<Code> {
         rescan: args.rescan,
     };
     serve(config, cancel, |h: Handled| {
-        eprintln!("baton agent: {} -> {}", h.task_file, h.result);
+        crate::errln!("baton agent: {} -> {}", h.task_file, h.result);
     })
     .await?;
     Ok(Code::Ok)

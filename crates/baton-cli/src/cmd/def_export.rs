@@ -28,7 +28,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<Code> {
     let checked = check_file(&args.file)?;
     render_all(&args.file, &checked);
     let Some(loaded) = checked.loaded.as_ref().filter(|_| checked.errors() == 0) else {
-        eprintln!("invalid: {} (not exported)", args.file.display());
+        crate::errln!("invalid: {} (not exported)", args.file.display());
         return Ok(Code::Invalid);
     };
     match args.format {

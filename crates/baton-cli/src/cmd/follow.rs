@@ -68,7 +68,7 @@ pub async fn follow(
     let socket = match ControlSocket::serve(handle.clone(), db, about) {
         Ok(s) => Some(s),
         Err(e) => {
-            eprintln!(
+            crate::errln!(
                 "warning: {e:#}\n  the run goes on, but other shells cannot control it (`baton pause|terminate ... --db` will say the database is in use)"
             );
             None
@@ -124,7 +124,7 @@ pub async fn follow(
                 cancel.cancel();
                 let _ = dispatcher.await;
                 engine.shutdown().await;
-                eprintln!(
+                crate::errln!(
                     "\nInterrupted. The run is saved; continue it with:\n  baton resume {} --db {}",
                     shell_word(workflow_id),
                     shell_word(&db.display().to_string())
@@ -186,7 +186,7 @@ pub async fn follow(
     match w.meta.status {
         WorkflowStatus::Completed => {
             if !display.quiet {
-                eprintln!(
+                crate::errln!(
                     "✓ {} COMPLETED in {} ({workflow_id})",
                     w.meta.name,
                     duration(took)
@@ -195,14 +195,14 @@ pub async fn follow(
             Ok(Code::Ok)
         }
         s => {
-            eprintln!(
+            crate::errln!(
                 "✗ {} {} after {}: {}",
                 w.meta.name,
                 s.as_str(),
                 duration(took),
                 w.state.reason.as_deref().unwrap_or("no reason recorded")
             );
-            eprintln!(
+            crate::errln!(
                 "  history: baton logs {} --db {}",
                 shell_word(workflow_id),
                 shell_word(&db.display().to_string())
@@ -503,7 +503,7 @@ impl Progress {
     fn always(&self, text: &str) {
         match &self.bar {
             Some(b) => b.println(text),
-            None => eprintln!("{text}"),
+            None => crate::errln!("{text}"),
         }
     }
 

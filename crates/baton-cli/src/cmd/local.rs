@@ -163,17 +163,17 @@ pub fn report_missing_runners(def: &WorkflowDef, runners: &Runners) -> bool {
         return false;
     }
     let names: Vec<String> = missing.iter().map(|q| format!("`{q}`")).collect();
-    eprintln!(
+    crate::errln!(
         "error: no runner for task type{} {}",
         if missing.len() > 1 { "s" } else { "" },
         names.join(", ")
     );
-    eprintln!("  help: bind each in a runners file and pass it with --runners FILE, e.g.\n");
-    eprintln!("    runners:");
+    crate::errln!("  help: bind each in a runners file and pass it with --runners FILE, e.g.\n");
+    crate::errln!("    runners:");
     for q in &missing {
-        eprintln!("      {q}:\n        exec: {{command: [\"python3\", \"agents/{q}.py\"]}}");
+        crate::errln!("      {q}:\n        exec: {{command: [\"python3\", \"agents/{q}.py\"]}}");
     }
-    eprintln!("\n  (a task gets its input as JSON on stdin and answers JSON on stdout)");
+    crate::errln!("\n  (a task gets its input as JSON on stdin and answers JSON on stdout)");
     true
 }
 

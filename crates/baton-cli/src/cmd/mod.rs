@@ -80,6 +80,6 @@ pub fn check_file(path: &Path) -> anyhow::Result<Checked> {
 pub fn render_all(file: &Path, checked: &Checked) {
     let name = file.display().to_string();
     for diagnostic in &checked.diagnostics {
-        eprintln!("{}", diagnostic.render(&name, &checked.text));
+        crate::errln!("{}", diagnostic.render(&name, &checked.text));
     }
 }

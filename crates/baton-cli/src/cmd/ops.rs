@@ -32,7 +32,7 @@ pub async fn register(args: &RegisterArgs) -> anyhow::Result<Code> {
         let checked = super::check_file(file)?;
         if checked.errors() > 0 {
             super::render_all(file, &checked);
-            eprintln!(
+            crate::errln!(
                 "error: `{}` is not valid; nothing was registered",
                 file.display()
             );
@@ -96,7 +96,7 @@ pub async fn start(args: &StartArgs) -> anyhow::Result<Code> {
     let input = match local::parse_input(&args.inputs, args.input_file.as_deref()) {
         Ok(v) => v,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            crate::errln!("error: {e:#}");
             return Ok(Code::Usage);
         }
     };
@@ -112,13 +112,13 @@ pub async fn start(args: &StartArgs) -> anyhow::Result<Code> {
                     .map(|q| format!("`{q}`"))
                     .collect::<Vec<_>>()
                     .join(", ");
-                eprintln!(
+                crate::errln!(
                     "error: {} holds {db} and has no runner for task type{} {list} of `{}`; its tasks would fail there, so nothing was started",
                     process.describe(),
                     if unbound.len() > 1 { "s" } else { "" },
                     args.name,
                 );
-                eprintln!(
+                crate::errln!(
                     "  help: start it once that process has ended (it exits when workflow {} does), then run it with `baton resume ID --db {db} --runners FILE`; or serve the database with `baton server --db {db} --runners FILE`",
                     process.workflow_id
                 );
@@ -133,10 +133,10 @@ pub async fn start(args: &StartArgs) -> anyhow::Result<Code> {
     let own_engine = opened.is_own_engine();
     if args.wait && own_engine {
         opened.close().await;
-        eprintln!(
+        crate::errln!(
             "error: --wait: nothing runs workflows on {db} (no server, no `baton run` holds it), so the run would never end"
         );
-        eprintln!(
+        crate::errln!(
             "  help: run it here with `baton run FILE --db {db}`, or start it on a server with --server URL"
         );
         return Ok(Code::Usage);
@@ -162,7 +162,7 @@ pub async fn start(args: &StartArgs) -> anyhow::Result<Code> {
             .find(|(_, display)| display.as_deref() == Some(args.name.as_str()))
             .map(|(id, _)| id)
     {
-        eprintln!(
+        crate::errln!(
             "starting `{id}` (the definition whose name is `{}`)",
             args.name
         );
@@ -180,19 +180,21 @@ pub async fn start(args: &StartArgs) -> anyhow::Result<Code> {
     let id = match started {
         Ok(id) => id,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::errln!("error: {e}");
             if e.kind() == baton_control::ErrorKind::NotFound {
                 let names = registered_names(&args.target).await;
                 if let Some(m) = baton_model::validate::suggest::did_you_mean(
                     &args.name,
                     names.iter().map(String::as_str),
                 ) {
-                    eprintln!("  help: did you mean `{m}`?");
+                    crate::errln!("  help: did you mean `{m}`?");
                 }
                 if names.is_empty() {
-                    eprintln!("  (no definitions are registered: `baton def register FILE` first)");
+                    crate::errln!(
+                        "  (no definitions are registered: `baton def register FILE` first)"
+                    );
                 } else {
-                    eprintln!("  registered: {}", names.join(", "));
+                    crate::errln!("  registered: {}", names.join(", "));
                 }
             }
             return Ok(Code::Usage);
@@ -201,16 +203,16 @@ pub async fn start(args: &StartArgs) -> anyhow::Result<Code> {
     crate::outln!("{id}");
     let id_word = shell_word(&id);
     if let Some(process) = holder {
-        eprintln!(
+        crate::errln!(
             "started {id} in {}, which holds {db}: it runs there, with that process's runners, until that process exits (when workflow {} ends, or on Ctrl-C)",
             process.describe(),
             process.workflow_id
         );
-        eprintln!(
+        crate::errln!(
             "  if it has not ended by then, continue it with: baton resume {id_word} --db {db}"
         );
     } else if own_engine {
-        eprintln!(
+        crate::errln!(
             "recorded workflow {id} in {db}; nothing runs it until `baton resume {id_word} --db {db}` (with --runners FILE if its tasks need bindings) or `baton server --db {db}` runs on this database"
         );
     }
@@ -557,7 +559,7 @@ pub async fn operate(verb: Verb, args: &OperatorArgs) -> anyhow::Result<Code> {
             },
             Err(e) => {
                 opened.close().await;
-                eprintln!("error: {e}");
+                crate::errln!("error: {e}");
                 return Ok(Code::Usage);
             }
         },
@@ -572,7 +574,7 @@ pub async fn operate(verb: Verb, args: &OperatorArgs) -> anyhow::Result<Code> {
         Ok(CommandOutcome::Applied) => {
             crate::outln!("{verb:?}: {}", args.id);
             if args.target.is_local() && matches!(verb, Verb::Restart | Verb::Retry | Verb::Rerun) {
-                eprintln!(
+                crate::errln!(
                     "  continue it here with: baton resume {} --db {}",
                     args.id,
                     args.target.db.display()
@@ -581,11 +583,11 @@ pub async fn operate(verb: Verb, args: &OperatorArgs) -> anyhow::Result<Code> {
             Ok(Code::Ok)
         }
         Ok(CommandOutcome::Ignored { reason }) => {
-            eprintln!("error: {reason}");
+            crate::errln!("error: {reason}");
             Ok(Code::Failed)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::errln!("error: {e}");
             Ok(if e.kind() == ErrorKind::NotFound {
                 Code::Usage
             } else {
@@ -666,7 +668,7 @@ async fn wait_for_end(control: &dyn baton_control::Control, id: &str) -> anyhow:
             return Ok(if w.status == WorkflowStatus::Completed {
                 Code::Ok
             } else {
-                eprintln!(
+                crate::errln!(
                     "✗ {} {}: {}",
                     w.name,
                     w.status.as_str(),

@@ -183,7 +183,7 @@ pub async fn approve(args: &ApproveArgs) -> anyhow::Result<Code> {
         match parse_input(&args.outputs, None) {
             Ok(v) => Some(v),
             Err(e) => {
-                eprintln!("error: --output: {e:#}");
+                crate::errln!("error: --output: {e:#}");
                 return Ok(Code::Usage);
             }
         }
@@ -303,7 +303,7 @@ pub async fn inspect(args: &InspectArgs) -> anyhow::Result<Code> {
         let input = match parse_input(&args.set_input, None) {
             Ok(v) => v,
             Err(e) => {
-                eprintln!("error: --set-input: {e:#}");
+                crate::errln!("error: --set-input: {e:#}");
                 return Ok(Code::Usage);
             }
         };
@@ -312,7 +312,7 @@ pub async fn inspect(args: &InspectArgs) -> anyhow::Result<Code> {
             None => match first_held(&args.target, &args.id).await? {
                 Ok(Some(r)) => r,
                 Ok(None) => {
-                    eprintln!(
+                    crate::errln!(
                         "error: no task of {} is paused, so there is no input to change; --set-input changes a task paused at a breakpoint or gate",
                         args.id
                     );
@@ -437,7 +437,7 @@ fn report(done: Result<CommandOutcome, ControlError>, what: &str) -> Code {
             Code::Ok
         }
         Ok(CommandOutcome::Ignored { reason }) => {
-            eprintln!("error: nothing changed: {reason}");
+            crate::errln!("error: nothing changed: {reason}");
             Code::Failed
         }
         Err(e) => refused(&e),
@@ -447,7 +447,7 @@ fn report(done: Result<CommandOutcome, ControlError>, what: &str) -> Code {
 /// Prints a refusal; exit 2 for what the caller got wrong (unknown workflow or task,
 /// bad input), 1 for what the run's state or the caller's authority refused.
 fn refused(e: &ControlError) -> Code {
-    eprintln!("error: {e}");
+    crate::errln!("error: {e}");
     match e.kind() {
         ErrorKind::NotFound | ErrorKind::InvalidInput => Code::Usage,
         _ => Code::Failed,

@@ -60,13 +60,13 @@ pub async fn run(args: &ResumeArgs) -> anyhow::Result<Code> {
                 Ok(Code::Ok)
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                crate::errln!("error: {e}");
                 Ok(Code::Failed)
             }
         };
     }
     if !args.db.exists() {
-        eprintln!(
+        crate::errln!(
             "error: no database at `{}`; pass the file the run used with --db",
             args.db.display()
         );
@@ -78,19 +78,19 @@ pub async fn run(args: &ResumeArgs) -> anyhow::Result<Code> {
             return match super::target::live_socket(&args.db, e) {
                 Ok(path) => resume_through(&path, args).await,
                 Err(e) => {
-                    eprintln!("error: {e:#}");
+                    crate::errln!("error: {e:#}");
                     Ok(Code::Usage)
                 }
             };
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            crate::errln!("error: {e:#}");
             return Ok(Code::Usage);
         }
     };
     let handle = engine.handle();
     let Some(stored) = handle.reader()?.workflow(&args.id)? else {
-        eprintln!("error: no workflow `{}` in {}", args.id, args.db.display());
+        crate::errln!("error: no workflow `{}` in {}", args.id, args.db.display());
         engine.shutdown().await;
         return Ok(Code::Usage);
     };
@@ -115,14 +115,14 @@ pub async fn run(args: &ResumeArgs) -> anyhow::Result<Code> {
     let runners = match runners {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            crate::errln!("error: {e:#}");
             engine.shutdown().await;
             return Ok(Code::Usage);
         }
     };
     // Refuse before anything changes (the run stays as it is, paused or not).
     if !stored.meta.status.is_terminal() && local::report_missing_runners(&def, &runners) {
-        eprintln!(
+        crate::errln!(
             "  (nothing was changed; resume again with --runners FILE: `baton resume {} --db {} --runners FILE`)",
             shell_word(&args.id),
             shell_word(&args.db.display().to_string())
@@ -132,7 +132,7 @@ pub async fn run(args: &ResumeArgs) -> anyhow::Result<Code> {
     }
     let events = handle.subscribe();
     if !args.quiet && !stored.meta.status.is_terminal() {
-        eprintln!(
+        crate::errln!(
             "Resuming {} ({}, {})",
             args.id,
             stored.meta.name,
@@ -165,7 +165,7 @@ async fn resume_through(socket: &Path, args: &ResumeArgs) -> anyhow::Result<Code
     let w = match control.workflow(&args.id).await {
         Ok(w) => w,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::errln!("error: {e}");
             return Ok(if e.kind() == ErrorKind::NotFound {
                 Code::Usage
             } else {
@@ -177,19 +177,19 @@ async fn resume_through(socket: &Path, args: &ResumeArgs) -> anyhow::Result<Code
         WorkflowStatus::Paused => {
             let command = OperatorCommand::new(&args.id, Operation::Resume, super::target::actor());
             if let Err(e) = control.operate(command).await {
-                eprintln!("error: {e}");
+                crate::errln!("error: {e}");
                 return Ok(Code::Failed);
             }
             crate::outln!("Resume: {}", args.id);
             if !args.quiet {
-                eprintln!(
+                crate::errln!(
                     "  resumed in {holder}, which holds {db}; it runs there while that process lives"
                 );
             }
             Ok(Code::Ok)
         }
         WorkflowStatus::Running => {
-            eprintln!(
+            crate::errln!(
                 "{} is already RUNNING: {holder} holds {db} and runs it while that process lives; nothing to resume",
                 args.id
             );
@@ -197,7 +197,7 @@ async fn resume_through(socket: &Path, args: &ResumeArgs) -> anyhow::Result<Code
         }
         s => {
             crate::outln!("{}", serde_json::to_string_pretty(&w.output)?);
-            eprintln!(
+            crate::errln!(
                 "{} has ended ({}); see its history with: baton logs {} --db {db}",
                 args.id,
                 s.as_str(),

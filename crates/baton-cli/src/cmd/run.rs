@@ -47,14 +47,14 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Code> {
     // What `validate` would say, said before the run starts.
     super::render_all(&args.file, &checked);
     if checked.errors() > 0 {
-        eprintln!(
+        crate::errln!(
             "error: `{}` is not a valid definition; fix the errors above",
             args.file.display()
         );
         return Ok(Code::Usage);
     }
     if args.strict && checked.warnings() > 0 {
-        eprintln!(
+        crate::errln!(
             "error: `{}` has {} warning{} and --strict makes them errors; nothing was run",
             args.file.display(),
             checked.warnings(),
@@ -69,21 +69,21 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Code> {
     let input = match local::parse_input(&args.inputs, args.input_file.as_deref()) {
         Ok(v) => v,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            crate::errln!("error: {e:#}");
             return Ok(Code::Usage);
         }
     };
     if let Err(e) = args.people.check_breakpoints(&def) {
-        eprintln!("error: {e}");
+        crate::errln!("error: {e}");
         return Ok(Code::Usage);
     }
     if let Err(e) = local::check_input_names(&def, &input) {
-        eprintln!("error: {e}");
+        crate::errln!("error: {e}");
         return Ok(Code::Usage);
     }
     if let Err(diags) = baton_model::validate::check_input(&def, &input) {
         for d in diags {
-            eprintln!(
+            crate::errln!(
                 "error: {}{}",
                 d.message,
                 d.help.map(|h| format!("\n  help: {h}")).unwrap_or_default()
@@ -95,7 +95,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Code> {
     let runners = match local::runners(Some(&def), args.runners.as_deref(), &def_dir) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            crate::errln!("error: {e:#}");
             return Ok(Code::Usage);
         }
     };
@@ -104,7 +104,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Code> {
     }
     let unused = local::unused_bindings(&def, args.runners.as_deref());
     for name in &unused {
-        eprintln!(
+        crate::errln!(
             "warning: runner `{name}` in {} is bound but no task of `{}` uses it (a misspelt task name?)",
             args.runners
                 .as_deref()
@@ -113,20 +113,20 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Code> {
         );
     }
     if args.strict && !unused.is_empty() {
-        eprintln!("error: --strict: unused runner bindings; nothing was run");
+        crate::errln!("error: --strict: unused runner bindings; nothing was run");
         return Ok(Code::Usage);
     }
     let recorded = match local::bindings(args.runners.as_deref(), &def_dir) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            crate::errln!("error: {e:#}");
             return Ok(Code::Usage);
         }
     };
     let engine = match local::open_engine(&args.db) {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            crate::errln!("error: {e:#}");
             return Ok(Code::Usage);
         }
     };
@@ -140,12 +140,12 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Code> {
     if let Some(id) = &resumable
         && let Some(clash) = input_clash(&handle, id, &input)?
     {
-        eprintln!(
+        crate::errln!(
             "error: an unfinished run of `{}` ({id}) is in {} with {clash}; the new input would be ignored",
             def.name,
             args.db.display()
         );
-        eprintln!(
+        crate::errln!(
             "  help: continue that run as it is: `baton resume {id} --db {db}`; or start another with these inputs: add --new",
             db = super::socket::shell_word(&args.db.display().to_string())
         );
@@ -155,7 +155,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Code> {
     let id = match resumable {
         Some(id) => {
             if !args.quiet {
-                eprintln!(
+                crate::errln!(
                     "Resuming unfinished run {id} from {} (use --new to start another)",
                     args.db.display()
                 );
@@ -177,7 +177,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Code> {
             match handle.start(req).await {
                 Ok(id) => {
                     if !args.quiet {
-                        eprintln!(
+                        crate::errln!(
                             "Running {} v{} as {id} (database {})",
                             def.name,
                             def.version,
@@ -187,7 +187,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Code> {
                     id
                 }
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    crate::errln!("error: {e}");
                     engine.shutdown().await;
                     return Ok(Code::Usage);
                 }

@@ -38,7 +38,7 @@ pub async fn run(args: &ServerArgs) -> anyhow::Result<Code> {
     let runners = match local::runners(None, args.runners.as_deref(), &PathBuf::from(".")) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            crate::errln!("error: {e:#}");
             return Ok(Code::Usage);
         }
     };
@@ -47,33 +47,33 @@ pub async fn run(args: &ServerArgs) -> anyhow::Result<Code> {
     let engine = match local::open_engine(&args.db) {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            crate::errln!("error: {e:#}");
             return Ok(Code::Usage);
         }
     };
     let listener = match tokio::net::TcpListener::bind(args.bind).await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("error: cannot listen on {}: {e}", args.bind);
+            crate::errln!("error: cannot listen on {}: {e}", args.bind);
             engine.shutdown().await;
             return Ok(Code::Usage);
         }
     };
     let addr = listener.local_addr()?;
     let auth = if args.insecure_no_auth {
-        eprintln!(
+        crate::errln!(
             "warning: --insecure-no-auth: anyone who can reach http://{addr} may do anything (as L0); use it for local experiments only"
         );
         AuthMode::Disabled(Principal::new("anonymous", Role::L0))
     } else {
         if let Err(e) = bootstrap(&engine, &args.db, addr).await {
-            eprintln!("error: {e:#}");
+            crate::errln!("error: {e:#}");
             engine.shutdown().await;
             return Ok(Code::Usage);
         }
         AuthMode::Required
     };
-    eprintln!(
+    crate::errln!(
         "Baton listening on http://{addr} (database {})",
         args.db.display()
     );
@@ -92,7 +92,7 @@ pub async fn run(args: &ServerArgs) -> anyhow::Result<Code> {
     };
     let result =
         baton_server::serve_with(listener, engine.handle(), config, shutdown_signal()).await;
-    eprintln!("Shutting down: finishing in-flight requests and committing.");
+    crate::errln!("Shutting down: finishing in-flight requests and committing.");
     cancel.cancel();
     let _ = dispatcher.await;
     engine.shutdown().await;
@@ -158,12 +158,12 @@ async fn bootstrap(engine: &Engine, db: &Path, addr: SocketAddr) -> anyhow::Resu
     credentials::write_private(&kept, &format!("{token}\n"))
         .map_err(|e| anyhow::anyhow!("cannot write the key file {}: {e}", kept.display()))?;
     let recorded = credentials::remember(&urls, &token);
-    eprintln!(
+    crate::errln!(
         "First start: created the L0 API key {} (\"admin\"). Its token, shown this once:",
         shown.key_id
     );
-    eprintln!("  {token}");
-    eprintln!(
+    crate::errln!("  {token}");
+    crate::errln!(
         "Kept in {}{} (readable by you only): the baton CLI on this machine finds it for --server {}",
         kept.display(),
         match &recorded {
@@ -172,7 +172,7 @@ async fn bootstrap(engine: &Engine, db: &Path, addr: SocketAddr) -> anyhow::Resu
         },
         urls[0]
     );
-    eprintln!(
+    crate::errln!(
         "More keys: baton token create --role L0|L1|L2|L3 [--domain NAME] --name LABEL --server {}",
         urls[0]
     );

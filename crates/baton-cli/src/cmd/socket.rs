@@ -103,7 +103,7 @@ impl ControlSocket {
                 .with_graceful_shutdown(stop.cancelled_owned())
                 .await;
             if let Err(e) = served {
-                eprintln!("warning: the control socket stopped serving: {e}");
+                crate::errln!("warning: the control socket stopped serving: {e}");
             }
         });
         Ok(ControlSocket {

@@ -38,7 +38,7 @@ pub async fn run(args: &StatusArgs) -> anyhow::Result<Code> {
     let w = match found {
         Ok(w) => w,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::errln!("error: {e}");
             return Ok(Code::Usage);
         }
     };

@@ -82,7 +82,7 @@ fn new(args: &NewArgs) -> anyhow::Result<Code> {
             .iter()
             .map(|t| t.path().display().to_string())
             .collect();
-        eprintln!(
+        crate::errln!(
             "error: no template `{}`; the templates are: {}",
             args.name,
             names.join(", ")
@@ -94,7 +94,7 @@ fn new(args: &NewArgs) -> anyhow::Result<Code> {
             .map(|mut d| d.next().is_some())
             .unwrap_or(true)
     {
-        eprintln!(
+        crate::errln!(
             "error: `{}` exists and is not empty; give a new folder, nothing was written",
             args.dir.display()
         );

@@ -122,7 +122,7 @@ async fn create(args: &CreateArgs) -> anyhow::Result<Code> {
             {
                 Ok(v) => v,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    crate::errln!("error: {e}");
                     return Ok(Code::Failed);
                 }
             };
@@ -132,7 +132,7 @@ async fn create(args: &CreateArgs) -> anyhow::Result<Code> {
             let (key, shown) = match new_key(&req, super::local::now_ms()) {
                 Ok(k) => k,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    crate::errln!("error: {e}");
                     return Ok(Code::Usage);
                 }
             };
@@ -158,7 +158,7 @@ async fn create(args: &CreateArgs) -> anyhow::Result<Code> {
                 .unwrap_or_default()
         );
         crate::outln!("name:       {}", shown.name);
-        eprintln!(
+        crate::errln!(
             "The secret is shown only now. Use it as --token {}:SECRET (or BATON_TOKEN), or give the key id and secret to a Conductor SDK.",
             shown.key_id
         );
@@ -171,7 +171,7 @@ async fn list(args: &ListArgs) -> anyhow::Result<Code> {
         Some(url) => match client(&args.target, url)?.list_keys().await {
             Ok(v) => serde_json::from_value(v)?,
             Err(e) => {
-                eprintln!("error: {e}");
+                crate::errln!("error: {e}");
                 return Ok(Code::Failed);
             }
         },
@@ -206,7 +206,7 @@ async fn revoke(args: &RevokeArgs) -> anyhow::Result<Code> {
             Ok(()) => true,
             Err(e) if e.kind() == baton_control::ErrorKind::NotFound => false,
             Err(e) => {
-                eprintln!("error: {e}");
+                crate::errln!("error: {e}");
                 return Ok(Code::Failed);
             }
         },
@@ -219,7 +219,7 @@ async fn revoke(args: &RevokeArgs) -> anyhow::Result<Code> {
         }
     };
     if !revoked {
-        eprintln!(
+        crate::errln!(
             "error: no API key {} to revoke (unknown, or revoked already); see baton token list",
             args.key_id
         );

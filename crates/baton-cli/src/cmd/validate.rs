@@ -46,7 +46,7 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<Code> {
                             plural(*n, "runner")
                         ),
                         Err(e) => {
-                            eprintln!("error: {}: {e}", file.display());
+                            crate::errln!("error: {}: {e}", file.display());
                             crate::outln!("invalid: {} (runners file)", file.display());
                         }
                     }
@@ -69,7 +69,7 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<Code> {
                 if args.json {
                     reports.push(json!({"file": file.display().to_string(), "ok": false, "io_error": format!("{error:#}")}));
                 } else {
-                    eprintln!("error: {error:#}");
+                    crate::errln!("error: {error:#}");
                 }
                 continue;
             }

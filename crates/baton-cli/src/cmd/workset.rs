@@ -37,7 +37,7 @@ pub async fn run(args: &WorksetArgs) -> anyhow::Result<Code> {
     let ws = match found {
         Ok(w) => w,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::errln!("error: {e}");
             return Ok(Code::Usage);
         }
     };

@@ -44,7 +44,7 @@ pub async fn run(args: &LogsArgs) -> anyhow::Result<Code> {
     let items = match found {
         Ok(h) => h,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::errln!("error: {e}");
             return Ok(Code::Usage);
         }
     };
