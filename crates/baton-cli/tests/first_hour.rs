@@ -144,6 +144,13 @@ fn unknown_names_and_missing_databases_get_clear_answers() {
         vec!["pause", "abc"],
         vec!["terminate", "abc"],
         vec!["approve", "abc", "ask"],
+        vec!["status", "abc"],
+        vec!["logs", "abc"],
+        vec!["list"],
+        vec!["inspect", "abc"],
+        vec!["rerun", "abc"],
+        vec!["step", "abc"],
+        vec!["top"],
     ] {
         let out = in_dir(root, &args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
