@@ -28,6 +28,10 @@ pub enum Target {
     Smoke,
     /// Loading and validating definitions of 1,000 and 10,000 tasks (`--n` for one size).
     Validate,
+    /// The engine's hot path one command at a time, the same work on every run: N
+    /// chains (default 100) with one caller; for instruction counts under callgrind
+    /// (`scripts/hotpath-instructions.sh`), not for throughput.
+    Hotpath,
     /// Internal: the HTTP worker process the benchmark spawns.
     #[value(hide = true)]
     Worker,
@@ -115,6 +119,17 @@ pub async fn execute(cli: Cli) -> anyhow::Result<()> {
         crate::validation::run(&sizes)?;
         return Ok(());
     }
+    if cli.target == Target::Hotpath {
+        let n = cli.n.unwrap_or(100);
+        let r = crate::hotpath::run(n, cli.steps, cli.db.clone()).await?;
+        println!(
+            "hotpath  workflows {}  steps {}  wall {:.3} s (one command at a time; count instructions, not seconds)",
+            r.workflows,
+            r.steps,
+            r.wall.as_secs_f64()
+        );
+        return Ok(());
+    }
     if cli.metrics {
         #[cfg(feature = "http")]
         baton_server::metrics::install();
@@ -176,7 +191,7 @@ pub fn plans(cli: &Cli) -> Vec<Plan> {
         Target::W4 => vec![Workload::W4],
         Target::W5 => vec![Workload::W5],
         Target::All | Target::Smoke => Workload::ALL.to_vec(),
-        Target::Worker | Target::Validate => Vec::new(),
+        Target::Worker | Target::Validate | Target::Hotpath => Vec::new(),
     };
     let modes = match cli.workers {
         Some(WorkersArg::Embedded) => vec![Mode::Embedded],

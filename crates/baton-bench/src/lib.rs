@@ -8,6 +8,7 @@
 //! - **W3 latency**: workflows of 10 steps started one after the other; end-to-end and
 //!   per-step latency percentiles.
 //! - **W4 scale**: W1 with many more workflows; throughput, peak RSS, database size.
+//! - **hotpath**: the hot path one command at a time, for instruction counts.
 //! - **validate**: loading and validating a definition of 1,000 / 10,000 tasks.
 //!
 //! Steps run either in-process ([`workers::Mode::Embedded`], local runners through
@@ -19,6 +20,7 @@
 
 pub mod cli;
 pub mod defs;
+pub mod hotpath;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod report;

@@ -69,3 +69,29 @@ fn refuses_an_existing_database() {
     assert!(!out.status.success());
     assert_eq!(std::fs::read(&db).expect("read"), b"precious");
 }
+
+#[test]
+fn hotpath_runs_every_step_one_at_a_time_and_checks_the_outputs() {
+    let out = bench()
+        .args(["hotpath", "--n", "3", "--steps", "4"])
+        .output()
+        .expect("run baton-bench");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("workflows 3  steps 12"), "{stdout}");
+    // A database that exists is refused, not reused.
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("taken.db");
+    std::fs::write(&db, "").expect("write");
+    let refused = bench()
+        .args(["hotpath", "--n", "1", "--db"])
+        .arg(&db)
+        .output()
+        .expect("run baton-bench");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("already exists"));
+}
