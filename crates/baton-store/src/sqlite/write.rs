@@ -28,10 +28,16 @@ fn json<T: serde::Serialize>(what: &str, v: &T) -> Result<String, StoreError> {
 pub(crate) const CHECKPOINT_FORMAT: i64 = 2;
 
 /// A checkpoint as stored: the state's JSON, compressed while it is serialised, so a
-/// big state is never held whole as text and SQLite copies a fraction of it.
+/// big state is never held whole as text and SQLite copies a fraction of it. The JSON
+/// goes through a buffer first: the serialiser's many small writes straight into the
+/// encoder cost more than the compression itself.
 fn checkpoint_body(state: &WorkflowState) -> Result<Vec<u8>, StoreError> {
-    let mut encoder = lz4_flex::frame::FrameEncoder::new(Vec::new());
-    serde_json::to_writer(&mut encoder, state).map_err(|e| corrupt("workflow state", e))?;
+    let encoder = lz4_flex::frame::FrameEncoder::new(Vec::new());
+    let mut buffered = std::io::BufWriter::with_capacity(64 * 1024, encoder);
+    serde_json::to_writer(&mut buffered, state).map_err(|e| corrupt("workflow state", e))?;
+    let encoder = buffered
+        .into_inner()
+        .map_err(|e| corrupt("workflow state", e.into_error()))?;
     encoder.finish().map_err(|e| corrupt("workflow state", e))
 }
 
@@ -46,8 +52,12 @@ fn read_checkpoint(id: &str, format: i64, body: &[u8]) -> Result<WorkflowState, 
         });
     }
     let state = if format >= 2 {
-        let decoder = lz4_flex::frame::FrameDecoder::new(body);
-        serde_json::from_reader(std::io::BufReader::new(decoder))
+        // Decompressed whole, then parsed: parsing from a reader goes byte by byte and
+        // was most of a cache miss; the text lives only while it is parsed.
+        let mut text = Vec::with_capacity(body.len().saturating_mul(4));
+        std::io::Read::read_to_end(&mut lz4_flex::frame::FrameDecoder::new(body), &mut text)
+            .map_err(|e| corrupt(&format!("state of workflow {id}"), e))?;
+        serde_json::from_slice(&text)
     } else {
         serde_json::from_slice(body)
     };
