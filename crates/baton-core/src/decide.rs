@@ -71,27 +71,27 @@ pub fn decide(
 /// Working memory of one `decide` call.
 pub(crate) struct Decider<'d> {
     pub def: &'d WorkflowDef,
+    /// The same definition, for its ref index.
+    validated: &'d ValidatedDef,
     pub st: WorkflowState,
     pub now: Timestamp,
     pub effects: Vec<Effect>,
     pub transitions: Vec<Transition>,
     /// Set whenever a pass over the definition created or changed something.
     pub changed: bool,
-    /// Ref → task of the definition, built on first use (a tree walk per lookup otherwise).
-    index: std::cell::OnceCell<std::collections::HashMap<&'d str, &'d baton_model::Task>>,
 }
 
 impl<'d> Decider<'d> {
-    fn new(def: &'d WorkflowDef, mut st: WorkflowState, now: Timestamp) -> Self {
+    fn new(def: &'d ValidatedDef, mut st: WorkflowState, now: Timestamp) -> Self {
         st.reindex();
         Decider {
             def,
+            validated: def,
             st,
             now,
             effects: Vec::new(),
             transitions: Vec::new(),
             changed: false,
-            index: std::cell::OnceCell::new(),
         }
     }
 
@@ -818,15 +818,9 @@ impl<'d> Decider<'d> {
 
     /// The definition task with this ref (not the ones forked at run time).
     pub(crate) fn find_def(&self, def_ref: &str) -> Option<&'d baton_model::Task> {
-        let def: &'d WorkflowDef = self.def;
-        let index = self.index.get_or_init(|| {
-            let mut m = std::collections::HashMap::new();
-            def.walk(&mut |t| {
-                m.entry(t.ref_name.as_str()).or_insert(t);
-            });
-            m
-        });
-        index.get(def_ref).copied()
+        // The index lives with the definition (the engine caches it), not per decision.
+        let def: &'d ValidatedDef = self.validated;
+        def.task_by_ref(def_ref)
     }
 
     /// Changes a task's status, recording the transition. An attempt that leaves

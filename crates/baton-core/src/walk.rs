@@ -63,13 +63,14 @@ impl Decider<'_> {
     /// One pass over a block: start ready tasks, drive nested blocks. Returns the block's
     /// progress (Done when every task in it is done, nested work included).
     pub(crate) fn walk_block(&mut self, tasks: &[Task], suffix: &str) -> Progress {
+        let heads = Heads::of(tasks);
         for i in 0..tasks.len() {
             if self.st.status != WorkflowStatus::Running {
                 return Progress::Running;
             }
             let task = &tasks[i];
             if self.instance_index(task, suffix).is_none() {
-                self.try_start(tasks, i, suffix);
+                self.try_start(tasks, i, suffix, &heads);
             }
         }
         for (i, task) in tasks.iter().enumerate() {
@@ -82,9 +83,9 @@ impl Decider<'_> {
     }
 
     /// Starts task `i` of `tasks` if its dependencies allow.
-    fn try_start(&mut self, tasks: &[Task], i: usize, suffix: &str) {
+    fn try_start(&mut self, tasks: &[Task], i: usize, suffix: &str, heads: &Heads<'_>) {
         let task = &tasks[i];
-        let deps = dependencies(tasks, i);
+        let deps = dependencies(tasks, i, heads);
         let mut all_branch_skipped = !deps.is_empty();
         for &d in &deps {
             match self.successor_progress(&tasks[d], suffix) {
@@ -96,7 +97,7 @@ impl Decider<'_> {
             self.skip_new(task, suffix, "every task it depends on was skipped", true);
             return;
         }
-        if let Some(sw) = head_of(tasks, i) {
+        if let Some(sw) = heads.head_of(tasks, i) {
             let chosen = self.chosen_head(&tasks[sw], suffix);
             if chosen.as_deref() != Some(task.ref_name.as_str()) {
                 self.skip_new(
@@ -333,9 +334,9 @@ fn combine(parts: impl Iterator<Item = Progress>) -> Progress {
 }
 
 /// Indices of the tasks that task `i` waits for.
-pub(crate) fn dependencies(tasks: &[Task], i: usize) -> Vec<usize> {
+pub(crate) fn dependencies(tasks: &[Task], i: usize, heads: &Heads<'_>) -> Vec<usize> {
     let task = &tasks[i];
-    let head = head_of(tasks, i);
+    let head = heads.head_of(tasks, i);
     let mut deps: Vec<usize> = match &task.depends_on {
         Some(names) => names
             .iter()
@@ -353,15 +354,34 @@ pub(crate) fn dependencies(tasks: &[Task], i: usize) -> Vec<usize> {
     deps
 }
 
-/// If task `i` heads a branch of a native DECISION in the same list, that decision's index.
-pub(crate) fn head_of(tasks: &[Task], i: usize) -> Option<usize> {
-    let name = &tasks[i].ref_name;
-    tasks.iter().position(|t| match &t.kind {
-        TaskKind::Switch(s) => {
-            s.next.values().any(|n| n == name) || s.next_default.as_ref() == Some(name)
+/// The branch heads of a list's native DECISIONs: head ref → the DECISION's position.
+/// Built once per pass over the list, so finding a task's head costs a lookup, not a
+/// scan of the list for each task (a pass over a long list was quadratic). Most lists
+/// have no native DECISION and build nothing.
+pub(crate) struct Heads<'a>(Option<std::collections::HashMap<&'a str, usize>>);
+
+impl<'a> Heads<'a> {
+    pub(crate) fn of(tasks: &'a [Task]) -> Heads<'a> {
+        let mut map = None;
+        for (at, t) in tasks.iter().enumerate() {
+            if let TaskKind::Switch(s) = &t.kind {
+                for head in s.next.values().chain(s.next_default.iter()) {
+                    // The first DECISION naming a head wins, as the scan it replaces did.
+                    map.get_or_insert_with(std::collections::HashMap::new)
+                        .entry(head.as_str())
+                        .or_insert(at);
+                }
+            }
         }
-        _ => false,
-    })
+        Heads(map)
+    }
+
+    /// If task `i` heads a branch of a native DECISION in the same list, that
+    /// decision's index.
+    pub(crate) fn head_of(&self, tasks: &[Task], i: usize) -> Option<usize> {
+        let map = self.0.as_ref()?;
+        map.get(tasks[i].ref_name.as_str()).copied()
+    }
 }
 
 /// Which "done" a fork's cursor counts (see [`ForkCursor`](crate::state::ForkCursor)).

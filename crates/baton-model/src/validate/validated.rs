@@ -2,16 +2,32 @@
 //! decider runs.
 
 use crate::diagnostic::{Diagnostic, SourceMap};
-use crate::model::{TaskDef, WorkflowDef};
+use crate::model::{Task, TaskDef, WorkflowDef};
 use crate::tree::walk_list_mut;
+use std::collections::HashMap;
 use std::ops::Deref;
+use std::sync::OnceLock;
 
 /// A [`WorkflowDef`] known to satisfy the model's invariant (unique refs, every
 /// `depends_on` / `next` / `join_on` name exists, acyclic lists): "must have passed
 /// validation" as a type. Read it through `Deref`; change it only in ways that keep the
 /// invariant ([`Self::fill_task_defs`]).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ValidatedDef(WorkflowDef);
+#[derive(Debug, Clone)]
+pub struct ValidatedDef(WorkflowDef, RefIndex);
+
+/// Where each ref of the definition's tree is: built on first use and kept with the
+/// definition, so the decider finds a task by ref with one lookup instead of indexing
+/// the tree again for every event. The tree's shape never changes after validation
+/// ([`ValidatedDef::fill_task_defs`] changes only task definitions), so the paths stay
+/// true.
+#[derive(Debug, Clone, Default)]
+struct RefIndex(OnceLock<HashMap<String, Box<[u32]>>>);
+
+impl PartialEq for ValidatedDef {
+    fn eq(&self, other: &ValidatedDef) -> bool {
+        self.0 == other.0
+    }
+}
 
 impl ValidatedDef {
     /// Validates `def` (`sources` gives the positions): the definition and its warnings,
@@ -24,7 +40,7 @@ impl ValidatedDef {
         if diagnostics.iter().any(Diagnostic::is_error) {
             Err(diagnostics)
         } else {
-            Ok((ValidatedDef(def), diagnostics))
+            Ok((ValidatedDef(def, RefIndex::default()), diagnostics))
         }
     }
 
@@ -32,7 +48,27 @@ impl ValidatedDef {
     /// registered or first run. Validating them again could refuse a running workflow
     /// because a later build checks more; anything else goes through [`Self::check`].
     pub fn from_store(def: WorkflowDef) -> ValidatedDef {
-        ValidatedDef(def)
+        ValidatedDef(def, RefIndex::default())
+    }
+
+    /// The task of the definition's own tree with this ref (nested ones included; not
+    /// tasks of inline sub-workflow definitions), as [`WorkflowDef::find`] but by lookup.
+    pub fn task_by_ref(&self, ref_name: &str) -> Option<&Task> {
+        let index = self.1.0.get_or_init(|| index_refs(&self.0.tasks));
+        let path = index.get(ref_name)?;
+        let (first, rest) = path.split_first()?;
+        let mut task = self.0.tasks.get(*first as usize)?;
+        for pair in rest.chunks(2) {
+            let [block, position] = pair else {
+                return None;
+            };
+            task = task
+                .kind
+                .blocks()
+                .get(*block as usize)?
+                .get(*position as usize)?;
+        }
+        Some(task)
     }
 
     /// Gives every worker task without an inline task definition the one `lookup`
@@ -54,6 +90,27 @@ impl ValidatedDef {
     pub fn into_inner(self) -> WorkflowDef {
         self.0
     }
+}
+
+/// Each ref's path: its position in the top list, then (block, position) pairs down the
+/// tree. The first task with a ref wins, as in a walk (refs are unique once validated).
+fn index_refs(tasks: &[Task]) -> HashMap<String, Box<[u32]>> {
+    fn list(tasks: &[Task], path: &mut Vec<u32>, out: &mut HashMap<String, Box<[u32]>>) {
+        for (position, task) in tasks.iter().enumerate() {
+            path.push(u32::try_from(position).unwrap_or(u32::MAX));
+            out.entry(task.ref_name.clone())
+                .or_insert_with(|| path.clone().into_boxed_slice());
+            for (block, tasks) in task.kind.blocks().into_iter().enumerate() {
+                path.push(u32::try_from(block).unwrap_or(u32::MAX));
+                list(tasks, path, out);
+                path.pop();
+            }
+            path.pop();
+        }
+    }
+    let mut out = HashMap::new();
+    list(tasks, &mut Vec::new(), &mut out);
+    out
 }
 
 impl Deref for ValidatedDef {
@@ -92,6 +149,48 @@ mod tests {
                 .any(|d| d.code == crate::validate::codes::DUPLICATE_REF)),
             "a duplicate ref is refused"
         );
+    }
+
+    #[test]
+    fn a_task_is_found_by_ref_at_any_depth_as_find_finds_it() {
+        let work = |r: &str| Task::new("work", r, TaskKind::Simple);
+        let inner = Task::new(
+            "fork",
+            "inner",
+            TaskKind::ForkJoin {
+                branches: vec![vec![work("x")], vec![work("y"), work("z")]],
+            },
+        );
+        let outer = Task::new(
+            "fork",
+            "outer",
+            TaskKind::ForkJoin {
+                branches: vec![vec![work("a")], vec![inner, work("b")]],
+            },
+        );
+        let join = Task::new(
+            "join",
+            "j",
+            TaskKind::Join {
+                join_on: vec!["a".into(), "b".into()],
+            },
+        );
+        let def = WorkflowDef::new("w", 1, vec![work("first"), outer, join, work("last")]);
+        let valid = ValidatedDef::from_store(def.clone());
+        let mut refs = Vec::new();
+        def.walk(&mut |t| refs.push(t.ref_name.clone()));
+        assert!(refs.len() >= 9, "{refs:?}");
+        for r in &refs {
+            assert_eq!(valid.task_by_ref(r), def.find(r), "{r}");
+        }
+        assert_eq!(valid.task_by_ref("nope"), None);
+        // The index is kept through a clone and equality ignores it.
+        let copy = valid.clone();
+        assert_eq!(
+            copy.task_by_ref("z").map(|t| &t.ref_name),
+            Some(&"z".to_string())
+        );
+        assert_eq!(copy, ValidatedDef::from_store(def));
     }
 
     #[test]
