@@ -3,9 +3,9 @@
 
 use crate::diagnostic::{Diagnostic, SourceMap};
 use crate::model::{Task, TaskDef, WorkflowDef};
-use crate::tree::walk_list_mut;
+use crate::tree::{Reach, visit_list, walk_list_mut};
 use std::collections::HashMap;
-use std::ops::Deref;
+use std::ops::{ControlFlow, Deref};
 use std::sync::OnceLock;
 
 /// A [`WorkflowDef`] known to satisfy the model's invariant (unique refs, every
@@ -95,21 +95,31 @@ impl ValidatedDef {
 /// Each ref's path: its position in the top list, then (block, position) pairs down the
 /// tree. The first task with a ref wins, as in a walk (refs are unique once validated).
 fn index_refs(tasks: &[Task]) -> HashMap<String, Box<[u32]>> {
-    fn list(tasks: &[Task], path: &mut Vec<u32>, out: &mut HashMap<String, Box<[u32]>>) {
-        for (position, task) in tasks.iter().enumerate() {
-            path.push(u32::try_from(position).unwrap_or(u32::MAX));
-            out.entry(task.ref_name.clone())
-                .or_insert_with(|| path.clone().into_boxed_slice());
-            for (block, tasks) in task.kind.blocks().into_iter().enumerate() {
-                path.push(u32::try_from(block).unwrap_or(u32::MAX));
-                list(tasks, path, out);
-                path.pop();
-            }
-            path.pop();
+    let mut out: HashMap<String, Box<[u32]>> = HashMap::new();
+    let as_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let _: ControlFlow<()> = visit_list(tasks, Reach::Definition, &mut |v| {
+        let mut path = Vec::new();
+        if let Some(parent) = v.parent {
+            // The walk is depth first, so the parent's path is known.
+            let Some(above) = out.get(&parent.ref_name) else {
+                return ControlFlow::Continue(());
+            };
+            let Some(block) = parent
+                .kind
+                .blocks()
+                .iter()
+                .position(|b| std::ptr::eq(b.as_slice(), v.list))
+            else {
+                return ControlFlow::Continue(());
+            };
+            path.extend_from_slice(above);
+            path.push(as_u32(block));
         }
-    }
-    let mut out = HashMap::new();
-    list(tasks, &mut Vec::new(), &mut out);
+        path.push(as_u32(v.position));
+        out.entry(v.task.ref_name.clone())
+            .or_insert_with(|| path.into_boxed_slice());
+        ControlFlow::Continue(())
+    });
     out
 }
 
