@@ -11,8 +11,10 @@
 //! Each workflow's output is checked at the end.
 
 use crate::defs;
-use anyhow::{Context, bail};
-use baton_core::{Event, Principal, TaskResultStatus, WorkflowStatus};
+use crate::track::workflow_id;
+use crate::verify::{self, Expected};
+use anyhow::Context;
+use baton_core::{Event, Principal, TaskResultStatus};
 use baton_runtime::{Engine, EngineConfig, ManualClock, StartWorkflow};
 use baton_store::sqlite::{Durability, SqliteStore};
 use std::path::PathBuf;
@@ -31,25 +33,13 @@ pub struct Hotpath {
 }
 
 const WORKER: &str = "hotpath";
+const PREFIX: &str = "hotpath";
 
 /// Runs `n` chains of `steps` steps one command at a time on a fresh durable store at
 /// `db` (a temporary one when `None`) and checks every output.
 pub async fn run(n: usize, steps: usize, db: Option<PathBuf>) -> anyhow::Result<Hotpath> {
     anyhow::ensure!(n >= 1, "--n must be at least 1");
-    let tmp;
-    let db = match db {
-        Some(p) if p.exists() => bail!(
-            "{} already exists; the benchmark needs a fresh database file",
-            p.display()
-        ),
-        Some(p) => p,
-        None => {
-            tmp = tempfile::Builder::new()
-                .prefix("baton-hotpath-")
-                .tempdir()?;
-            tmp.path().join("hotpath.db")
-        }
-    };
+    let (_tmp, db) = crate::run::fresh_db(db.as_deref())?;
     let store = SqliteStore::open(&db, Durability::default())
         .with_context(|| format!("cannot open {}", db.display()))?;
     let clock = Arc::new(ManualClock::at(1_800_000_000_000));
@@ -63,7 +53,7 @@ pub async fn run(n: usize, steps: usize, db: Option<PathBuf>) -> anyhow::Result<
             h.start(StartWorkflow {
                 name: name.clone(),
                 input: defs::chain_input(i),
-                workflow_id: Some(format!("hotpath-{i:08}")),
+                workflow_id: Some(workflow_id(PREFIX, i)),
                 ..Default::default()
             })
             .await
@@ -96,20 +86,10 @@ pub async fn run(n: usize, steps: usize, db: Option<PathBuf>) -> anyhow::Result<
         }
         let wall = began.elapsed();
         let reader = h.reader()?;
-        for i in 0..n {
-            let id = format!("hotpath-{i:08}");
-            let w = reader
-                .workflow(&id)?
-                .with_context(|| format!("{id} is missing"))?;
-            let state = w.state;
-            if state.status != WorkflowStatus::Completed {
-                bail!("{id} ended {:?}, not COMPLETED", state.status);
-            }
-            let want = defs::chain_output(i, steps);
-            if state.output.get("i") != want.get("i") {
-                bail!("{id} output {} instead of {want}", state.output);
-            }
-        }
+        verify::check_all(reader.as_ref(), PREFIX, n, |i| Expected {
+            steps,
+            output: defs::chain_output(i, steps),
+        })?;
         Ok(Hotpath {
             workflows: n,
             steps: done,

@@ -139,18 +139,7 @@ struct Measured {
 pub async fn run(plan: &Plan) -> anyhow::Result<BenchResult> {
     anyhow::ensure!(plan.n >= 1, "--n must be at least 1");
     anyhow::ensure!(plan.fan >= 1, "--fan must be at least 1");
-    let tmp;
-    let db = match &plan.db {
-        Some(p) if p.exists() => bail!(
-            "{} already exists; the benchmark needs a fresh database file",
-            p.display()
-        ),
-        Some(p) => p.clone(),
-        None => {
-            tmp = tempfile::Builder::new().prefix("baton-bench-").tempdir()?;
-            tmp.path().join("bench.db")
-        }
-    };
+    let (_tmp, db) = fresh_db(plan.db.as_deref())?;
     sys::reset_peak_rss();
     let store = SqliteStore::open(&db, Durability::default())
         .with_context(|| format!("cannot open {}", db.display()))?;
@@ -180,6 +169,25 @@ pub async fn run(plan: &Plan) -> anyhow::Result<BenchResult> {
         db_mib: db_bytes as f64 / (1024.0 * 1024.0),
         tracker_resyncs: m.resyncs,
     })
+}
+
+/// The database file a run creates: `db`, which must not exist yet, or one in a new
+/// temporary directory (returned too: the file lives as long as it).
+pub fn fresh_db(
+    db: Option<&std::path::Path>,
+) -> anyhow::Result<(Option<tempfile::TempDir>, PathBuf)> {
+    match db {
+        Some(p) if p.exists() => bail!(
+            "{} already exists; the benchmark needs a fresh database file",
+            p.display()
+        ),
+        Some(p) => Ok((None, p.to_path_buf())),
+        None => {
+            let tmp = tempfile::Builder::new().prefix("baton-bench-").tempdir()?;
+            let path = tmp.path().join("bench.db");
+            Ok((Some(tmp), path))
+        }
+    }
 }
 
 /// Registers the definition, starts the workers, measures, stops the workers, checks.
