@@ -102,12 +102,7 @@ fn metrics_count_a_known_workload_exactly() {
     for (file, text) in [("work.yaml", WORK), ("human.yaml", HUMAN)] {
         let path = dir.path().join(file);
         std::fs::write(&path, text).expect("write");
-        ok(&baton()
-            .args(["def", "register"])
-            .arg(&path)
-            .args(["--server", &url])
-            .output()
-            .expect("register"));
+        common::register(&url, &path);
     }
     for _ in 0..3 {
         ok(&baton()

@@ -200,12 +200,7 @@ fn a_when_condition_means_the_same_under_run_and_on_a_server() {
             .unwrap_or_else(|| panic!("not JSON: {printed}"))
     };
     let (mut child, url) = server(&dir.path().join("s.db"));
-    ok(&baton()
-        .args(["def", "register"])
-        .arg(&def)
-        .args(["--server", &url])
-        .output()
-        .expect("register"));
+    common::register(&url, &def);
     for (flag, ran) in [("true", true), ("false", false)] {
         let local = output(&ok(&baton()
             .arg("run")

@@ -96,12 +96,7 @@ fn top_shows_runs_opens_details_pauses_and_quits_cleanly() {
     let (mut child, url) = server(&dir.path().join("top.db"));
     let def = dir.path().join("top.yaml");
     std::fs::write(&def, HUMAN).expect("write");
-    ok(&baton()
-        .args(["def", "register"])
-        .arg(&def)
-        .args(["--server", &url])
-        .output()
-        .expect("register"));
+    common::register(&url, &def);
     for _ in 0..3 {
         ok(&baton()
             .args(["start", "top_demo", "--server", &url])
@@ -222,12 +217,7 @@ fn top_without_a_terminal_prints_a_snapshot() {
     let (mut child, url) = server(&dir.path().join("snap.db"));
     let def = dir.path().join("top.yaml");
     std::fs::write(&def, HUMAN).expect("write");
-    ok(&baton()
-        .args(["def", "register"])
-        .arg(&def)
-        .args(["--server", &url])
-        .output()
-        .expect("register"));
+    common::register(&url, &def);
     ok(&baton()
         .args(["start", "top_demo", "--server", &url])
         .output()

@@ -5,6 +5,16 @@ use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+/// `baton def register FILE --server URL`, which must succeed.
+pub fn register(url: &str, file: &Path) -> String {
+    ok(&baton()
+        .args(["def", "register"])
+        .arg(file)
+        .args(["--server", url])
+        .output()
+        .expect("register"))
+}
+
 pub fn baton() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_baton"));
     c.stdin(Stdio::null());
